@@ -1,0 +1,78 @@
+"""``lrwb formulas``: list every derived result; export LaTeX / Markdown / JSON (with ``--eval``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from numerics.io import atomic_write
+
+
+def parse_eval(text: str) -> dict[str, float]:
+    """``a=2.7,b=1.6,batch=5`` -> {"a": 2.7, "b": 1.6, "batch": 5.0} (values validated later by theory)."""
+    point: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--eval item {item!r} is not of the form NAME=VALUE (e.g. a=3.5,b=2,batch=5)")
+        try:
+            point[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--eval value {value!r} for {key.strip()!r} is not a number") from None
+    return point
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "formulas",
+        help="list the derived results; export them to LaTeX, Markdown or JSON",
+        description="Every result derived by theory/ (SymPy): name, regime and formula. "
+        "Exports a compilable LaTeX file, a Markdown table and JSON (optionally evaluated at a point).",
+    )
+    p.add_argument("--latex", metavar="FILE", help="write a compilable LaTeX document (one labelled equation per result)")
+    p.add_argument("--markdown", metavar="FILE", help="write a Markdown table")
+    p.add_argument("--json", metavar="FILE", help="write JSON records (name, regime, source, LaTeX, …)")
+    p.add_argument("--eval", metavar="a=…,b=…", help="evaluate every applicable result at these parameters "
+                   "(a, b, s, beta, sigma, batch, steps, features; PLRF or FSL exponents) for --json and the listing")
+    p.add_argument("--only", metavar="NAME[,NAME]", help="restrict to these result names")
+    p.add_argument("--quiet", action="store_true", help="do not print the listing")
+    p.set_defaults(func=run)
+
+
+def select_results(only: str | None):
+    from theory.results import registry
+
+    reg = registry()
+    if not only:
+        return list(reg)
+    return [reg.get(name.strip()) for name in only.split(",") if name.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    from theory import export
+
+    results = select_results(args.only)
+    point = parse_eval(args.eval) if args.eval else None
+    records = export.json_records(results, point) if point is not None else None
+
+    if not args.quiet:
+        for i, result in enumerate(results):
+            line = f"{result.name:<40} [{result.regime.label}]  {result.lhs} {result.relation} {result.expr}"
+            if records is not None:
+                rec = records[i]
+                line += f"   = {rec['value']:.6g}" if rec["applicable"] else "   (not applicable here)"
+            print(line)
+        print(f"{len(results)} results")
+
+    if args.latex:
+        with atomic_write(args.latex) as fh:
+            fh.write(export.latex_document(results))
+    if args.markdown:
+        with atomic_write(args.markdown) as fh:
+            fh.write(export.markdown_table(results))
+    if args.json:
+        payload = {"point": point, "results": records if records is not None else export.json_records(results)}
+        with atomic_write(args.json) as fh:
+            json.dump(payload, fh, indent=2)
+            fh.write("\n")
+    return 0

@@ -1,0 +1,39 @@
+"""Crash-safe file output: every file the workbench writes goes through :func:`atomic_write`.
+
+A reader (or an interrupted run) never sees a half-written file: we write to a temporary file in the
+same directory and ``os.replace`` it onto the target, which is atomic on POSIX and Windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` for writing; rename it onto ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_savefig(fig, path: str | os.PathLike, **kwargs) -> None:
+    """``fig.savefig`` through :func:`atomic_write` (format taken from the target's suffix)."""
+    target = Path(path)
+    fmt = kwargs.pop("format", target.suffix.lstrip(".") or "png")
+    with atomic_write(target, "wb") as handle:
+        fig.savefig(handle, format=fmt, **kwargs)
