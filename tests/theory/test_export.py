@@ -78,3 +78,33 @@ def test_latex_export_compiles_with_pdflatex(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "formulas.pdf").stat().st_size > 1000
+
+
+# One or more registered results per bullet of the foundation issue (issue 2, item 3).
+REQUIRED = {
+    "mode sums": ["signal_continuum", "kernel_continuum", "tail_continuum", "signal_continuum_fsl",
+                  "kernel_continuum_fsl", "tail_continuum_fsl"],
+    "phase boundary": ["phase_boundary", "fsl_phase_boundary"],
+    "zeta_T and xi": ["zeta_T_optimal_constant", "xi_const", "zeta_T_optimal_schedule", "eta_opt_scaling_form"],
+    "Table 1": [f"fsl_loss_{sched}_{limit}_{phase}" for sched in ("exp", "wsd") for limit in ("data", "compute")
+                for phase in ("easy", "hard")] + ["fsl_loss_constant_data", "fsl_loss_constant_compute"],
+    "follow-up optimal schedule": ["fsl_optimal_peak_exponent", "fsl_optimal_decay_exponent", "fsl_fixed_shape_capacity",
+                                   "xi_peak", "delta_decay", "fsl_nu_in_plrf_variables"],
+    "hard anneal, compute, batch": ["anneal_length_hard", "fsl_hard_decay_fraction_exponent",
+                                    "compute_optimal_features_easy", "compute_optimal_loss_hard", "batch_ramp"],
+}
+
+
+@pytest.mark.parametrize("bullet", sorted(REQUIRED))
+def test_every_bullet_is_covered(bullet):
+    reg = registry()
+    missing = [name for name in REQUIRED[bullet] if name not in reg]
+    assert not missing, f"{bullet}: missing {missing}"
+
+
+def test_twins_agree_numerically_at_a_point():
+    # The FSL follow-up's ν and the PLRF ξ_peak are one quantity under β = b, s = (a-1)/b.
+    reg = registry()
+    point = dict(a=3.5, b=2.0)
+    assert reg.get("fsl_optimal_peak_exponent").evaluate(**point) == pytest.approx(reg.get("xi_peak").evaluate(**point), rel=1e-14)
+    assert reg.get("fsl_optimal_decay_exponent").evaluate(**point) == pytest.approx(reg.get("delta_decay").evaluate(**point), rel=1e-14)
