@@ -27,7 +27,8 @@ def renewal_norm(eta, eigenvalues, batch: float = 1.0):
     """
     eta = np.asarray(eta, dtype=float)
     lam = np.asarray(eigenvalues, dtype=float)
-    denom = 2.0 - ((batch + 1.0) / batch) * eta[..., None] * lam
+    # (B+1)/B written as 1 + 1/B so that B = inf (exact gradients) gives 1, not inf/inf.
+    denom = 2.0 - (1.0 + 1.0 / batch) * eta[..., None] * lam
     with np.errstate(divide="ignore"):
         terms = np.where(denom > 0, (eta[..., None] / batch) * lam / np.where(denom > 0, denom, 1.0), np.inf)
     return terms.sum(axis=-1)
@@ -43,7 +44,7 @@ def stability_bound(eigenvalues, batch: float = 1.0, *, rtol: float = 1e-12) -> 
     lam = np.asarray(eigenvalues, dtype=float)
     if batch < 1:
         raise ValueError(f"batch = {batch!r} must be >= 1")
-    hi = 2.0 * batch / ((batch + 1.0) * lam.max())  # where the top mode's g_k reaches 1
+    hi = 2.0 / ((1.0 + 1.0 / batch) * lam.max())  # where the top mode's g_k reaches 1 (B = inf: 2/λ_max)
     lo = 0.0
     while hi - lo > rtol * hi:
         mid = 0.5 * (lo + hi)

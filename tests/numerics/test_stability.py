@@ -42,3 +42,8 @@ def test_renewal_norm_vectorised_and_infinite_past_mode_bound():
 def test_batch_below_one_rejected():
     with pytest.raises(ValueError, match="batch = 0.5"):
         stability_bound([1.0], 0.5)
+
+
+def test_infinite_batch_is_gradient_descent_bound():
+    lam = power_law_spectrum(3.5, 2.0, 100).eigenvalues
+    assert stability_bound(lam, float("inf")) == pytest.approx(2.0 / lam[0], rel=1e-10)
