@@ -1,0 +1,466 @@
+"""Loss-curve data: the :class:`TrainingCurve` every law is fitted to, and its readers.
+
+A curve is the *full* per-step schedule η_0 … η_{K−1} (row t holds the η_t of step t → t+1, warmup included:
+the laws' intrinsic time X_k = Σ_{i≤k} η_i starts at step 0) plus the loss logged at some steps.
+
+Readers:
+* :func:`read_curves_csv` — ``step,lr,loss[,run]`` (one file, many runs) — the CLI input;
+* :func:`load_multipower` — ``../shared/data/multipower`` (Luo et al. 2025): the per-step schedule is rebuilt
+  from the file name (linear warmup 0 → 3e−4 over 2160 steps, then the named schedule) and checked against
+  the sampled ``lr`` column;
+* :func:`load_lr_scheduling` — ``../shared/data/lr-scheduling`` (Schaipp et al. 2025) W&B JSON exports, WSD
+  cooldown runs joined to their base (stable) run;
+* :func:`read_tensorboard` — TensorBoard scalar logs, only when ``tbparse`` or ``tensorboard`` is importable.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from numerics.io import atomic_write
+
+
+@dataclass(frozen=True)
+class TrainingCurve:
+    """A run: per-step schedule ``lr`` (length K), logged ``steps`` (< K, increasing) and their ``loss``.
+
+    ``warmup``: steps of warmup (LR drops are counted after it); ``source`` says where the schedule came from.
+    """
+
+    name: str
+    lr: np.ndarray
+    steps: np.ndarray
+    loss: np.ndarray
+    warmup: int = 0
+    source: str = ""
+
+    def __post_init__(self):
+        validate_curve(self)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.lr.size)
+
+    def restricted(self, start: int | None = None, stop: int | None = None) -> "TrainingCurve":
+        """The same run with only the logged points start ≤ step < stop (the schedule is kept whole)."""
+        keep = np.ones(self.steps.size, dtype=bool)
+        if start is not None:
+            keep &= self.steps >= start
+        if stop is not None:
+            keep &= self.steps < stop
+        return TrainingCurve(self.name, self.lr, self.steps[keep], self.loss[keep], self.warmup, self.source)
+
+
+def validate_curve(curve: TrainingCurve) -> None:
+    """Clear errors for bad curves: NaN, non-increasing steps, LR ≤ 0 after the warmup, misaligned arrays."""
+    name = curve.name or "<curve>"
+    lr = np.asarray(curve.lr, dtype=float)
+    steps = np.asarray(curve.steps)
+    loss = np.asarray(curve.loss, dtype=float)
+    object.__setattr__(curve, "lr", lr)
+    object.__setattr__(curve, "loss", loss)
+    if lr.ndim != 1 or lr.size == 0:
+        raise ValueError(f"curve {name}: lr must be a non-empty 1-D per-step schedule")
+    if steps.ndim != 1 or steps.size == 0 or steps.size != loss.size:
+        raise ValueError(f"curve {name}: steps ({steps.size}) and loss ({loss.size}) must be non-empty and "
+                         "of equal length")
+    if not np.all(np.equal(np.mod(steps, 1), 0)):
+        raise ValueError(f"curve {name}: steps must be integers")
+    steps = steps.astype(np.int64)
+    object.__setattr__(curve, "steps", steps)
+    bad = np.flatnonzero(np.diff(steps) <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"curve {name}: steps must be strictly increasing; step {steps[i + 1]} follows "
+                         f"{steps[i]}")
+    if steps[0] < 0 or steps[-1] >= lr.size:
+        raise ValueError(f"curve {name}: logged steps [{steps[0]}, {steps[-1]}] must lie in [0, {lr.size - 1}]")
+    if not np.all(np.isfinite(loss)):
+        i = int(np.flatnonzero(~np.isfinite(loss))[0])
+        raise ValueError(f"curve {name}: loss at step {steps[i]} is {loss[i]!r}; losses must be finite")
+    if np.any(loss <= 0):
+        i = int(np.flatnonzero(loss <= 0)[0])
+        raise ValueError(f"curve {name}: loss at step {steps[i]} is {loss[i]!r}; the laws need loss > 0 "
+                         "(they fit log-loss residuals)")
+    if not np.all(np.isfinite(lr)):
+        i = int(np.flatnonzero(~np.isfinite(lr))[0])
+        raise ValueError(f"curve {name}: lr at step {i} is {lr[i]!r}; learning rates must be finite")
+    if not (0 <= curve.warmup < lr.size):
+        raise ValueError(f"curve {name}: warmup = {curve.warmup} must lie in [0, {lr.size - 1}]")
+    post = lr[curve.warmup:]
+    if np.any(post <= 0) or np.any(lr < 0):
+        i = int(np.flatnonzero(lr <= 0)[-1] if np.any(post <= 0) else np.flatnonzero(lr < 0)[0])
+        raise ValueError(f"curve {name}: lr at step {i} is {lr[i]!r}; learning rates must be > 0 after the "
+                         f"warmup ({curve.warmup} steps) and >= 0 in it")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CSV
+
+
+def read_curves_csv(path, *, schedule: str | None = None, warmup: int | None = None,
+                    run: str | None = None) -> dict[str, TrainingCurve]:
+    """Curves from a CSV with columns ``step,lr,loss`` and optionally ``run`` (one file, many runs).
+
+    If a run's rows cover every step 0 … K−1, its ``lr`` column is the per-step schedule (an empty ``lr`` in
+    the last row is allowed: no step follows it). Otherwise the schedule is ``schedule`` (a spec of the
+    project grammar, evaluated over K = last step + 1 steps) or, without one, the logged lr interpolated
+    linearly between logged steps, with a warning; before the first logged step it is a linear warmup from
+    0 over ``warmup`` steps when given, else held at the first logged value.
+    ``warmup`` (default 0) also tells the laws where LR drops start to count.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"curve file {path} not found")
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = [f.strip() for f in (reader.fieldnames or [])]
+        missing = {"step", "lr", "loss"} - set(fields)
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected step,lr,loss[,run], "
+                             f"got {fields}")
+        rows: dict[str, list[tuple[float, float, float]]] = {}
+        for line, raw in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            name = row.get("run") or path.stem
+            try:
+                step = float(row["step"])
+                lr = float(row["lr"]) if row["lr"] != "" else math.nan
+                loss = float(row["loss"]) if row["loss"] != "" else math.nan
+            except ValueError as err:
+                raise ValueError(f"{path}:{line}: not a number ({err})") from None
+            if not math.isnan(lr) and lr <= 0 and (warmup is None or step >= warmup):
+                raise ValueError(f"{path}:{line}: lr = {lr!r} at step {step:g}; learning rates must be > 0")
+            rows.setdefault(name, []).append((step, lr, loss))
+    if not rows:
+        raise ValueError(f"{path}: no data rows")
+    if run is not None:
+        if run not in rows:
+            raise ValueError(f"{path}: run {run!r} not found; runs: {', '.join(rows)}")
+        rows = {run: rows[run]}
+    return {name: _curve_from_rows(name, np.array(r, dtype=float), schedule, warmup, str(path))
+            for name, r in rows.items()}
+
+
+def _curve_from_rows(name, arr, schedule, warmup, source) -> TrainingCurve:
+    step, lr, loss = arr[:, 0], arr[:, 1], arr[:, 2]
+    if np.any(np.diff(step) <= 0):
+        i = int(np.flatnonzero(np.diff(step) <= 0)[0])
+        raise ValueError(f"run {name}: steps must be strictly increasing; step {step[i + 1]:g} follows {step[i]:g}")
+    if np.any(step != np.round(step)) or step[0] < 0:
+        raise ValueError(f"run {name}: steps must be non-negative integers")
+    steps = step.astype(np.int64)
+    horizon = int(steps[-1]) + 1
+    w = int(warmup or 0)
+    # the last row may carry no lr (no step follows it)
+    if math.isnan(lr[-1]) and lr.size > 1:
+        lr = lr.copy()
+        lr[-1] = lr[-2]
+    if np.any(np.isnan(lr)):
+        raise ValueError(f"run {name}: empty lr at step {int(steps[np.isnan(lr)][0])} (only the last row may be empty)")
+    if schedule is not None:
+        from numerics.schedules import parse_schedule
+
+        per_step = np.asarray(parse_schedule(schedule).values(horizon), dtype=float)
+        how = f"schedule {schedule}"
+    elif steps[0] == 0 and np.all(np.diff(steps) == 1):
+        per_step = lr
+        how = "per-step lr column"
+    else:
+        warnings.warn(f"run {name}: lr is logged only at {steps.size} of {horizon} steps; interpolating "
+                      "linearly between logged steps (pass --schedule SPEC for the exact schedule)", stacklevel=3)
+        grid = np.arange(horizon)
+        per_step = np.interp(grid, steps, lr)
+        if steps[0] > 0 and w > 0:
+            ramp = grid < min(w, steps[0])
+            per_step[ramp] = lr[0] * grid[ramp] / min(w, steps[0])
+        how = "interpolated lr column"
+    return TrainingCurve(name, per_step, steps, loss, w, f"{source} ({how})")
+
+
+def write_curves_csv(path, curves: dict[str, TrainingCurve] | list[TrainingCurve]) -> None:
+    """Write logged points as ``run,step,lr,loss`` (lr = the schedule's η at that step)."""
+    items = curves.values() if isinstance(curves, dict) else curves
+    with atomic_write(path) as handle:
+        handle.write("run,step,lr,loss\n")
+        for c in items:
+            for k, l in zip(c.steps, c.loss):
+                handle.write(f"{c.name},{int(k)},{float(c.lr[k])!r},{float(l)!r}\n")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# multipower (Luo et al. 2025)
+
+MULTIPOWER_PEAK = 3e-4
+MULTIPOWER_FLOOR = 3e-5
+MULTIPOWER_WARMUP = 2160
+MULTIPOWER_SIZES = (25, 100, 400)
+MULTIPOWER_FIT = ("cosine_24000", "constant_24000", "wsdcon_9")
+MULTIPOWER_TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3",
+                   "wsdcon_18")
+
+
+def multipower_schedule(name: str, horizon: int) -> np.ndarray:
+    """The per-step schedule of a multipower run (README of the data): linear warmup 0 → 3e−4 over 2160 steps,
+    then ``constant_N``, ``cosine_N`` (to 3e−5 at step N), ``wsd_S_E`` (exponential 3e−4 → 3e−5 over S…E),
+    ``wsdld_S_E`` (linear over S…E) or ``wsdcon_K`` (K·1e−5 from step 8000 on)."""
+    t = np.arange(horizon, dtype=float)
+    peak, floor, w = MULTIPOWER_PEAK, MULTIPOWER_FLOOR, MULTIPOWER_WARMUP
+    if m := re.fullmatch(r"constant_(\d+)", name):
+        post = np.full(horizon, peak)
+    elif m := re.fullmatch(r"cosine_(\d+)", name):
+        total = int(m.group(1))
+        post = floor + (peak - floor) * 0.5 * (1 + np.cos(np.pi * np.clip(t - w, 0, None) / (total - w)))
+    elif m := re.fullmatch(r"wsd_(\d+)_(\d+)", name):
+        start, end = int(m.group(1)), int(m.group(2))
+        frac = np.clip((t - start) / (end - start), 0, 1)
+        post = peak * (floor / peak) ** frac
+    elif m := re.fullmatch(r"wsdld_(\d+)_(\d+)", name):
+        start, end = int(m.group(1)), int(m.group(2))
+        frac = np.clip((t - start) / (end - start), 0, 1)
+        post = peak - (peak - floor) * frac
+    elif m := re.fullmatch(r"wsdcon_(\d+)", name):
+        post = np.where(t < 8000, peak, int(m.group(1)) * 1e-5)
+    else:
+        raise ValueError(f"unknown multipower run {name!r}; expected constant_N, cosine_N, wsd_S_E, wsdld_S_E "
+                         "or wsdcon_K")
+    return np.where(t < w, peak * t / w, post)
+
+
+def load_multipower(root, size: int, names=None, *, check_tol: float = 1e-6) -> dict[str, TrainingCurve]:
+    """The multipower runs of one model ``size`` (25, 100 or 400; millions of parameters) as curves.
+
+    ``root`` is ``.../shared/data/multipower``. The rebuilt schedule must match the file's sampled lr to a
+    relative ``check_tol`` (else ValueError: the file is not what its name says).
+    """
+    if size not in MULTIPOWER_SIZES:
+        raise ValueError(f"size = {size!r}; multipower sizes are {MULTIPOWER_SIZES}")
+    folder = Path(root) / "loss_curve_repo" / f"csv_{size}"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"multipower folder {folder} not found")
+    files = sorted(folder.glob("*.csv")) if names is None else [folder / f"{n}.csv" for n in names]
+    out = {}
+    for f in files:
+        if not f.is_file():
+            raise FileNotFoundError(f"multipower run {f} not found")
+        arr = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2)
+        steps = arr[:, 0].astype(np.int64)
+        sched = multipower_schedule(f.stem, int(steps[-1]) + 1)
+        rel = np.max(np.abs(sched[steps] - arr[:, 1]) / arr[:, 1])
+        if rel > check_tol:
+            raise ValueError(f"{f}: rebuilt schedule differs from the logged lr by {rel:.2g} (relative) > {check_tol:g}")
+        out[f.stem] = TrainingCurve(f.stem, sched, steps, arr[:, 2], MULTIPOWER_WARMUP, f"{f} (rebuilt schedule)")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# lr-scheduling (Schaipp et al. 2025)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What identifies an lr-scheduling run: model (layers, heads), dataset, peak LR, scheduler, horizon."""
+
+    path: str
+    model: str
+    dataset: str
+    lr: float
+    scheduler: str
+    iterations: int
+    warmup: int
+    decay_fraction: float | None
+    decay_shape: str | None
+    final_lr_scale: float
+    resume_from: str | None
+
+
+def _run_info(path: Path, cfg: dict) -> RunInfo:
+    model = f"L{cfg.get('n_layer')}H{cfg.get('n_head')}E{cfg.get('n_embd')}B{cfg.get('batch_size')}x{cfg.get('acc_steps')}"
+    sched = str(cfg.get("scheduler"))
+    shape = None
+    if sched == "wsd":
+        shape = "exp" if cfg.get("wsd_exponential_decay") else str(cfg.get("decay_type", "linear"))
+    return RunInfo(str(path), model, str(cfg.get("dataset")), float(cfg.get("lr")), sched,
+                   int(cfg.get("iterations")), int(cfg.get("warmup_steps", 0)),
+                   float(cfg["wsd_fract_decay"]) if sched == "wsd" and "wsd_fract_decay" in cfg else None,
+                   shape, float(cfg.get("wsd_final_lr_scale", 0.0) or 0.0), cfg.get("resume_from"))
+
+
+def _floats(values) -> np.ndarray:
+    return np.asarray([math.nan if v is None else v for v in values], dtype=float)
+
+
+def _history(data: dict, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(loss iters, loss, lr iters, lr) from the W&B history; ``which`` = "train" or "val" loss."""
+    tr = data["history"]["train"]
+    t_it = _floats(tr["iter"])
+    t_lr = _floats(tr.get("train_lr", [None] * t_it.size))
+    ok = np.isfinite(t_it) & np.isfinite(t_lr)
+    lr_it, lr = t_it[ok], t_lr[ok]
+    if which == "train":
+        it, loss = t_it, _floats(tr["train_loss"])
+    elif which == "val":
+        va = data["history"]["val"]
+        it, loss = _floats(va["iter"]), _floats(va["val_loss"])
+    else:
+        raise ValueError(f"loss = {which!r}; valid: train, val")
+    ok = np.isfinite(it) & np.isfinite(loss)
+    o1, o2 = np.argsort(it[ok], kind="stable"), np.argsort(lr_it, kind="stable")
+    return it[ok][o1], loss[ok][o1], lr_it[o2], lr[o2]
+
+
+def load_lr_scheduling(root, *, folder: str | None = None, pattern: str = "*.json",
+                       base_pattern: str | None = None, loss: str = "val") -> list[tuple[RunInfo, TrainingCurve]]:
+    """Every run of ``lr-scheduling/data`` (or a sub-folder) as (info, curve); cooldowns joined to base runs.
+
+    ``loss="val"`` (default) uses the validation loss (every 200 steps, one fixed held-out set: smooth and
+    comparable across runs); ``"train"`` the per-batch training loss (every 50 steps; its batch-to-batch noise
+    is ≈ 0.14, larger than every law's prediction error).
+    Schedule: the logged ``train_lr`` interpolated linearly between logged iterations, with the warmup
+    rebuilt from 0.01·peak (cosine ramp for ``cos`` runs, linear for ``wsd``; ``warmup_steps`` long).
+    A run whose log starts later than its warmup (a cooldown branched off a stable run) is joined to the
+    base run with the same model, dataset and peak LR whose log covers the branch point: the base run's
+    points before the branch come first. Runs that cannot be joined are skipped with a warning.
+    """
+    base_dir = Path(root) / "data"
+    if folder:
+        base_dir = base_dir / folder
+    if not base_dir.is_dir():
+        raise FileNotFoundError(f"lr-scheduling folder {base_dir} not found")
+    # ``pattern`` (a glob) selects the runs returned; their base runs are looked up among the files that
+    # contain the pattern's core (e.g. "*nlayers8_nhead6_lr0.001*" also finds the "sl_…" stable runs)
+    wanted = {f.name for f in base_dir.glob(pattern)}
+    core = pattern.replace("*", "").removesuffix(".json")
+    pool = sorted(base_dir.glob(base_pattern or (f"*{core}*" if core else "*.json")))
+    raw = []
+    for f in pool:
+        data = json.loads(f.read_text())
+        info = _run_info(f, data["config"])
+        it, values, lr_it, lr = _history(data, loss)
+        if it.size < 5 or lr_it.size < 2:
+            continue
+        raw.append((info, it, values, lr_it, lr))
+    out = []
+    for info, it, values, lr_it, lr in raw:
+        if Path(info.path).name not in wanted:
+            continue
+        if lr_it[0] > max(info.warmup, 1) * 2:
+            base = _find_base(info, lr_it[0], raw)
+            if base is None:
+                warnings.warn(f"{Path(info.path).name}: log starts at {lr_it[0]:g} and no base run found; skipped",
+                              stacklevel=2)
+                continue
+            _, bit, bval, blr_it, blr = base
+            start = lr_it[0]
+            keep, keep_lr = bit < min(start, it[0]), blr_it < start
+            it, values = np.concatenate([bit[keep], it]), np.concatenate([bval[keep], values])
+            lr_it, lr = np.concatenate([blr_it[keep_lr], lr_it]), np.concatenate([blr[keep_lr], lr])
+        curve = _lr_scheduling_curve(info, it, values, lr_it, lr)
+        if curve is not None:
+            out.append((info, curve))
+    return out
+
+
+def _find_base(info: RunInfo, start: float, raw):
+    best = None
+    for cand in raw:
+        ci, cit = cand[0], cand[3]  # the lr log tells where a run starts and ends
+        if ci.path == info.path or ci.model != info.model or ci.dataset != info.dataset:
+            continue
+        if not math.isclose(ci.lr, info.lr, rel_tol=1e-9) or ci.scheduler != "wsd":
+            continue
+        if cit[0] > 2 * max(ci.warmup, 1) or cit[-1] < start:
+            continue
+        # the base must still be in its stable phase at the branch point
+        stable_end = ci.iterations * (1 - (ci.decay_fraction or 0.0))
+        if stable_end + 1 < start:
+            continue
+        if best is None or cand[3][-1] > best[3][-1]:
+            best = cand
+    return best
+
+
+def _lr_scheduling_curve(info: RunInfo, it, loss, lr_it, lr) -> TrainingCurve | None:
+    horizon = int(max(it[-1], lr_it[-1])) + 1
+    grid = np.arange(horizon, dtype=float)
+    if lr_it.size < 2:
+        return None
+    sched = np.interp(grid, lr_it, lr)
+    w = info.warmup
+    if w > 0:
+        ramp = grid < w
+        frac = grid[ramp] / w
+        lo = 0.01 * info.lr
+        if info.scheduler.startswith("cos"):
+            sched[ramp] = lo + (info.lr - lo) * 0.5 * (1 - np.cos(np.pi * frac))
+        else:
+            sched[ramp] = lo + (info.lr - lo) * frac
+    sched = np.maximum(sched, 0.0)
+    steps = it.astype(np.int64)
+    keep = steps > w
+    # drop duplicated iterations (joined logs)
+    steps, loss = steps[keep], loss[keep]
+    uniq = np.concatenate([[True], np.diff(steps) > 0])
+    steps, loss = steps[uniq], loss[uniq]
+    if steps.size < 10 or np.any(sched[w:] <= 0):
+        # a decay to exactly 0 at the last step: keep the curve, floor the LR at 1e-3·peak there
+        sched[w:] = np.maximum(sched[w:], 1e-3 * info.lr)
+    name = Path(info.path).stem
+    return TrainingCurve(name, sched, steps, loss, w, f"{info.path} (train_lr interpolated)")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TensorBoard
+
+
+def read_tensorboard(logdir, *, loss_tag: str = "train/loss", lr_tag: str = "train/lr", warmup: int = 0,
+                     name: str | None = None) -> TrainingCurve:
+    """A curve from TensorBoard scalars (needs ``tbparse`` or ``tensorboard``; ImportError otherwise).
+
+    The lr scalar is interpolated to every step (warning when it is not logged at every step).
+    """
+    scalars = _tb_scalars(Path(logdir))
+    for tag in (loss_tag, lr_tag):
+        if tag not in scalars:
+            raise ValueError(f"{logdir}: no scalar tag {tag!r}; tags: {', '.join(sorted(scalars))}")
+    ls, lv = scalars[loss_tag]
+    rs, rv = scalars[lr_tag]
+    rows = {}
+    for s, v in zip(ls, lv):
+        rows[int(s)] = v
+    lr_at = np.interp(np.asarray(sorted(rows)), rs, rv)
+    arr = np.column_stack([sorted(rows), lr_at, [rows[s] for s in sorted(rows)]])
+    curve = _curve_from_rows(name or Path(logdir).name, arr, None, warmup, str(logdir))
+    if len(rs) == int(max(rs)) + 1:
+        curve = TrainingCurve(curve.name, np.asarray(rv, dtype=float)[np.argsort(rs)], curve.steps, curve.loss,
+                              warmup, f"{logdir} (per-step lr scalar)")
+    return curve
+
+
+def _tb_scalars(logdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    try:
+        from tbparse import SummaryReader
+
+        df = SummaryReader(str(logdir)).scalars
+        return {tag: (g["step"].to_numpy(), g["value"].to_numpy()) for tag, g in df.groupby("tag")}
+    except ImportError:
+        pass
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ImportError:
+        raise ImportError("reading TensorBoard logs needs tbparse or tensorboard (pip install tbparse)") from None
+    acc = EventAccumulator(str(logdir))
+    acc.Reload()
+    out = {}
+    for tag in acc.Tags().get("scalars", []):
+        ev = acc.Scalars(tag)
+        out[tag] = (np.array([e.step for e in ev]), np.array([e.value for e in ev]))
+    return out
