@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 HAVE_NUMBA = _kernels.HAVE_NUMBA
-BACKENDS = ("auto", "numba", "numpy")
+BACKENDS = ("auto", "numba", "numpy", "torch")
 
 #: A schedule has diverged once its excess loss exceeds this multiple of (initial loss + σ²) (or is not
 #: finite). A stable run stays below L_0/(1 − ‖K‖₁) + σ²-driven terms, many orders of magnitude lower.
@@ -578,6 +578,8 @@ def expected_loss(
     record_modes: bool = False,
     on_divergence: str = "raise",
     backend: str = "auto",
+    device: str = "cpu",
+    dtype: str = "float64",
 ) -> LossCurve:
     """Exact expected excess loss of online SGD (Gaussian features), batched over schedules.
 
@@ -593,7 +595,10 @@ def expected_loss(
         record_modes: also return the per-mode moments at every step (memory ∝ S·T·N).
         on_divergence: ``"raise"`` (DivergenceError naming the step and the stability bound) or ``"flag"``
             (mark the schedule, fill its curve with +inf from the divergence step on).
-        backend: ``"auto"`` (numba when installed), ``"numba"`` or ``"numpy"``.
+        backend: ``"auto"`` (numba when installed), ``"numba"``, ``"numpy"`` or ``"torch"`` (plain SGD, loss
+            only: needs ``parts=False`` and no momentum; see :mod:`numerics.dynamics_torch`).
+        device, dtype: for ``backend="torch"`` only: ``"cpu"``/``"cuda"`` (CPU fallback with a warning) and
+            ``"float64"``/``"float32"``.
 
     Memory: O(S·T) for the curves plus O(N) state per schedule; O(S·T·N) only with ``record_modes``.
     """
@@ -605,7 +610,16 @@ def expected_loss(
     inv_batch = problem.inv_batch
     noise, threshold = problem.noise, problem.threshold
     modes = None
-    if problem.has_momentum:
+    if engine == "torch":
+        if problem.has_momentum or parts or record_modes:
+            raise ValueError("backend = 'torch' computes the loss of plain SGD only: pass parts=False, momentum=0 "
+                             "and record_modes=False (or use backend='numba'/'numpy')")
+        from numerics.dynamics_torch import sgd_loss_torch
+
+        excess, diverged_step = sgd_loss_torch(lam, c0, problem.lr, np.asarray(inv_batch), noise, threshold,
+                                               device=device, dtype=dtype)
+        bias = variance = None
+    elif problem.has_momentum:
         mean0 = -np.sqrt(c0)  # e(0) = 0 − w*
         run = _momentum_numba if engine == "numba" else _momentum_numpy
         bias, variance, diverged_step, hist = run(lam, lam2, mean0, problem.lr, inv_batch, problem.momentum,
