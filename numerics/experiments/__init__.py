@@ -16,7 +16,7 @@ __all__ = ["experiment", "run", "names"]
 _REGISTRY: dict[str, Callable] = {}
 
 # Modules whose import registers experiments (imported on demand by :func:`names` and :func:`run`).
-_MODULES = ("numerics.experiments.plrf_fig2",)
+_MODULES = ("numerics.experiments.plrf_fig1b", "numerics.experiments.plrf_fig2", "numerics.experiments.plrf_fig3")
 
 
 def experiment(name: str) -> Callable[[Callable], Callable]:

@@ -1,0 +1,78 @@
+"""PLRF Fig. 1b reproduction: the best fixed η shifts as T^{−ξ_const} (registry exponent, plrf.md §6)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numerics import experiments
+from numerics.experiments import plrf_fig1b as fig1b
+from theory.results import registry
+
+
+@pytest.fixture(scope="module")
+def quick_grid():
+    # Quick grid: N = 2000, T = 2^7…2^11, 40 η in logspace(−2, 0.25); < 1 s after numba's compile.
+    features, horizons, etas = fig1b.fig1b_setup(quick=True)
+    finals = fig1b.loss_grid(features, horizons, etas)
+    return horizons, etas, finals, fig1b.optimum_rows(horizons, etas, finals)
+
+
+def test_quick_setup_matches_spec_grid():
+    features, horizons, etas = fig1b.fig1b_setup(quick=True)
+    assert features == 2000 and horizons == (128, 256, 512, 1024, 2048) and etas.size == 40
+    assert etas[0] == pytest.approx(1e-2) and etas[-1] == pytest.approx(10 ** 0.25)
+    _, full_horizons, full_etas = fig1b.fig1b_setup(quick=False)
+    assert full_horizons[-1] == 8192 and full_etas.size == 100
+
+
+def test_grid_brackets_the_optimum_and_flags_divergence(quick_grid):
+    horizons, etas, finals, optima = quick_grid
+    for row in finals:
+        i = int(np.argmin(row))
+        assert 0 < i < etas.size - 1  # an interior minimum: the grid brackets η*
+    # The largest η (≈ 1.78) is past the stability bound at every T: flagged as +inf, never NaN.
+    assert not np.isnan(finals).any() and np.isinf(finals[:, -1]).all()
+
+
+def test_optimum_shifts_left_with_T(quick_grid):
+    _, _, _, optima = quick_grid
+    eta_star = np.array([r.eta_refined for r in optima])
+    assert np.all(np.diff(eta_star) < 0)
+    # Spec's reading of the paper's plot: η* ≈ 0.3 at T = 128. A value read off a log-scale figure: allow a
+    # factor 1.5 (0.18 decade, ~8 grid cells); measured 0.38.
+    assert fig1b.SPEC_OPTIMUM[128] / 1.5 <= optima[0].eta_refined <= 1.5 * fig1b.SPEC_OPTIMUM[128]
+
+
+def test_fitted_optimum_exponent_matches_xi_const(quick_grid):
+    horizons, _, _, optima = quick_grid
+    derived = float(registry().get("xi_const").evaluate(a=fig1b.A, b=fig1b.B_EXPONENT))  # 1.3/3.05 = 0.426
+    fitted = fig1b.fit_optimum_exponent(optima)
+    # ±0.1: the grid's discreteness (0.058 decade per cell) is removed by the parabolic refinement, so what is
+    # left is the pre-asymptotic correction: the local slope of η*(T) still rises towards ξ_const (measured
+    # 0.35 over T = 128…512, 0.38 over 512…2048, 0.40 over 2048…8192 in the full run), fitted 0.367 here
+    # (0.380 over the full T = 2^7…2^13). The tolerance still rejects e.g. ξ = 1/2 or ξ = (a−1)/a.
+    assert abs(fitted - derived) <= 0.1, (fitted, derived)
+    # ...and the correction shrinks with T: the last three horizons fit closer to theory than the first three.
+    early = fig1b.fit_optimum_exponent(optima[:3])
+    late = fig1b.fit_optimum_exponent(optima[-3:])
+    assert abs(late - derived) < abs(early - derived), (early, late, derived)
+
+
+def test_refine_argmin_recovers_parabola_vertex_and_keeps_edges():
+    etas = np.logspace(-2, 0, 21)
+    losses = np.exp((np.log(etas) - np.log(0.2)) ** 2)  # exactly a parabola in (log η, log L), vertex at 0.2
+    assert fig1b.refine_argmin(etas, losses) == pytest.approx(0.2, rel=1e-10)
+    assert fig1b.refine_argmin(etas, etas) == etas[0]  # minimum on the edge: no bracket, grid value kept
+    with pytest.raises(ValueError, match="diverged"):
+        fig1b.refine_argmin(etas, np.full(etas.size, np.inf))
+
+
+def test_experiment_writes_files_and_registers(tmp_path):
+    result = fig1b.plrf_fig1b(tmp_path, quick=True)
+    names = {p.split("/")[-1] for p in result.files}
+    assert names == {"plrf_fig1b_losses.csv", "plrf_fig1b_optimum.csv", "plrf_fig1b.png", "plrf_fig1b.pdf"}
+    lines = (tmp_path / "plrf_fig1b_losses.csv").read_text().splitlines()
+    assert len(lines) == 1 + len(result.horizons) * result.etas.size
+    assert result.xi_theory == pytest.approx(1.3 / 3.05) and "ξ_const" in result.markdown()
+    assert "plrf_fig1b" in experiments.names()
