@@ -36,3 +36,32 @@ def spectrum_from_args(args: argparse.Namespace):
         dim = args.input_dim if args.input_dim is not None else 10 * args.features
         return random_feature_spectrum(args.a, args.b, args.features, dim, seed=args.seed)
     return power_law_spectrum(args.a, args.b, args.features, tail=args.tail)
+
+
+def check_steps(args: argparse.Namespace) -> int:
+    """The horizon ``--steps``, validated (>= 1)."""
+    if args.steps < 1:
+        raise ValueError(f"--steps = {args.steps} must be >= 1")
+    return args.steps
+
+
+def schedule_from_args(args: argparse.Namespace):
+    """η_t for t = 0 … T−1 from ``--schedule`` and ``--steps``."""
+    from numerics.schedules import parse_schedule
+
+    return parse_schedule(args.schedule).values(check_steps(args))
+
+
+def emit_csv(text: str, out: str | None, summary: str) -> None:
+    """Write ``text`` atomically to ``out`` (then print the summary), or to stdout (summary to stderr)."""
+    import sys
+
+    from numerics.io import atomic_write
+
+    if out:
+        with atomic_write(out) as handle:
+            handle.write(text)
+        print(f"wrote {out}: {summary}")
+    else:
+        sys.stdout.write(text)
+        print(summary, file=sys.stderr)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import add_model_arguments, spectrum_from_args
-from numerics.io import atomic_write
+from numerics.cli.common import add_model_arguments, emit_csv, schedule_from_args, spectrum_from_args
 
 # Above this many mode-steps the high-precision path takes minutes (≈ 10 µs per mode-step): say so.
 _SLOW_PRECISION_WORK = 2e7
@@ -58,11 +57,7 @@ def summary(curve, batch: float, momentum: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from numerics.dynamics import expected_loss
     from numerics.dynamics_mp import expected_loss_mp
-    from numerics.schedules import parse_schedule
-
-    if args.steps < 1:
-        raise ValueError(f"--steps = {args.steps} must be >= 1")
-    lr = parse_schedule(args.schedule).values(args.steps)
+    lr = schedule_from_args(args)
     spectrum = spectrum_from_args(args)
     options = dict(sigma=args.sigma, batch=args.batch, momentum=args.momentum)
     if args.precision is None:
@@ -72,13 +67,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"lrwb dynamics: note: --precision {args.precision} with N·T = {spectrum.features * args.steps:.3g} "
                   "mode-steps takes a while (~10 µs each)", file=sys.stderr)
         curve = expected_loss_mp(spectrum, lr, digits=args.precision, **options)
-    text = format_csv(curve)
-    line = summary(curve, args.batch, args.momentum)
-    if args.out:
-        with atomic_write(args.out) as handle:
-            handle.write(text)
-        print(f"wrote {args.out}: {line}")
-    else:
-        sys.stdout.write(text)
-        print(line, file=sys.stderr)
+    emit_csv(format_csv(curve), args.out, summary(curve, args.batch, args.momentum))
     return 0

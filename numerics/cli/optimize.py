@@ -8,10 +8,8 @@ with ``--baselines``, the final loss of each tuned baseline (constant, power law
 from __future__ import annotations
 
 import argparse
-import sys
 
-from numerics.cli.common import DEFAULTS, spectrum_from_args
-from numerics.io import atomic_write
+from numerics.cli.common import DEFAULTS, check_steps, emit_csv, spectrum_from_args
 
 
 def add_parser(subparsers) -> None:
@@ -53,8 +51,7 @@ def format_csv(lr, loss) -> str:
 def run(args: argparse.Namespace) -> int:
     from numerics.control import optimal_schedule, tuned_baselines
 
-    if args.steps < 1:
-        raise ValueError(f"--steps = {args.steps} must be >= 1")
+    check_steps(args)
     if not args.eta_max > 0:
         raise ValueError(f"--eta-max = {args.eta_max} must be > 0")
     spectrum = spectrum_from_args(args)
@@ -67,13 +64,5 @@ def run(args: argparse.Namespace) -> int:
         for family, base in tuned_baselines(spectrum, args.steps, **options).items():
             lines.append(f"{family}: final excess loss {base.final_loss:.6g} ({base.spec}; optimum/this = "
                          f"{result.final_loss / base.final_loss:.4f})")
-    text = format_csv(result.lr, result.loss)
-    if args.out:
-        with atomic_write(args.out) as handle:
-            handle.write(text)
-        print(f"wrote {args.out}")
-        print("\n".join(lines))
-    else:
-        sys.stdout.write(text)
-        print("\n".join(lines), file=sys.stderr)
+    emit_csv(format_csv(result.lr, result.loss), args.out, "\n".join(lines))
     return 0

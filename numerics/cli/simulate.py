@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import add_model_arguments, spectrum_from_args
-from numerics.io import atomic_write
+from numerics.cli.common import add_model_arguments, check_steps, emit_csv, schedule_from_args, spectrum_from_args
 
 DEFAULT_RUNS = 1000
 
@@ -58,15 +57,13 @@ def summary(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numerics.schedules import parse_schedule
     from numerics.simulate import default_record_steps, monte_carlo
 
-    if args.steps < 1:
-        raise ValueError(f"--steps = {args.steps} must be >= 1")
+    check_steps(args)
     if args.points < 2:
         raise ValueError(f"--points = {args.points} must be >= 2 (step 0 and step T)")
     spectrum = spectrum_from_args(args)
-    lr = parse_schedule(args.schedule).values(args.steps)
+    lr = schedule_from_args(args)
     try:
         result = monte_carlo(
             spectrum, lr, sigma=args.sigma, batch=args.batch, momentum=args.momentum, runs=args.runs,
@@ -76,13 +73,5 @@ def run(args: argparse.Namespace) -> int:
         )
     except ImportError as err:  # torch missing: one clear line from the CLI, not a traceback
         raise ValueError(str(err)) from err
-    text = format_csv(result)
-    line = summary(result)
-    if args.out:
-        with atomic_write(args.out) as handle:
-            handle.write(text)
-        print(f"wrote {args.out}: {line}")
-    else:
-        sys.stdout.write(text)
-        print(line, file=sys.stderr)
+    emit_csv(format_csv(result), args.out, summary(result))
     return 0
