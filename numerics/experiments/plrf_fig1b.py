@@ -28,7 +28,8 @@ import numpy as np
 
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.plrf_fig2 import fit_loss_exponent
+from numerics.experiments.claims import Claim
+from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE, fit_loss_exponent
 from numerics.io import atomic_savefig, atomic_write
 from numerics.spectra import power_law_spectrum
 from theory.results import registry
@@ -91,6 +92,13 @@ class Fig1bResult:
     xi_theory: float
     runtime_s: float
     files: tuple[str, ...]
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """ξ_const: the best fixed η decays as T^{−ξ_const}; fitted slope vs derived, ±0.05 (conventions.md)."""
+        return (Claim.within("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const", self.xi_theory,
+                             self.xi_fitted, EXPONENT_TOLERANCE, source="Bordelon & Mori, Fig. 1b; plrf.md §6",
+                             note=f"a={A}, b={B_EXPONENT}, N={self.features}, T={self.horizons[0]}…{self.horizons[-1]}"),)
 
     def markdown(self) -> str:
         """The optimum table and the exponent as Markdown."""
@@ -221,7 +229,8 @@ def _plot(result_parts, out: Path) -> list[Path]:
     return paths
 
 
-@experiment("plrf_fig1b")
+@experiment("plrf_fig1b", title="Best fixed learning rate shifts with the horizon",
+            source="Bordelon & Mori, Fig. 1b", budget_s=30)
 def plrf_fig1b(out_dir, quick: bool = True) -> Fig1bResult:
     """Compute the loss grid, the optimum per T and its fitted exponent; write the CSVs and the figure;
     ``runtime_s`` counts the computation and the fit (not the file output)."""

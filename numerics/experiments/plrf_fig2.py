@@ -29,6 +29,7 @@ import numpy as np
 from numerics.control import BaselineSchedule, OptimalSchedule, best_constant, best_power_law, optimal_schedules
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
+from numerics.experiments.claims import Claim
 from numerics.io import atomic_savefig, atomic_write
 from numerics.spectra import Spectrum, power_law_spectrum
 from theory.results import registry
@@ -110,6 +111,13 @@ class Fig2Result:
     runs: tuple[PhaseRun, ...]
     runtime_s: float
     files: tuple[str, ...]
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """One claim per (phase, schedule family): fitted ζ_T vs derived, ±0.05 (conventions.md)."""
+        return tuple(Claim("plrf_fig2", f"ζ_T {r.family}, {r.phase} (a={r.a:g}, b={r.b:g})", r.derived, r.fitted,
+                           f"±{r.tolerance:g}", r.passed, source="Bordelon & Mori, Fig. 2; plrf.md §4",
+                           note=f"registry: {r.theory_name}") for r in self.rows)
 
     def markdown(self) -> str:
         """The exponent table as Markdown."""
@@ -264,7 +272,8 @@ def _plot(rows, runs, out: Path) -> list[Path]:
     return paths
 
 
-@experiment("plrf_fig2")
+@experiment("plrf_fig2", title="Optimal schedules and their loss exponents in both phases",
+            source="Bordelon & Mori, Fig. 2", budget_s=60)
 def plrf_fig2(out_dir, quick: bool = True, *, horizons=None) -> Fig2Result:
     """Compute both phases, fit the exponents, write the CSVs and the figure; ``runtime_s`` counts the
     computation and the fits (not the file output)."""

@@ -29,6 +29,7 @@ import numpy as np
 from numerics.control import best_constant, optimal_schedule
 from numerics.dynamics import LossCurve, expected_loss
 from numerics.experiments import experiment
+from numerics.experiments.claims import Claim
 from numerics.io import atomic_savefig, atomic_write
 from numerics.spectra import power_law_spectrum
 
@@ -98,6 +99,25 @@ class Fig3Result:
     splits: tuple[PhaseSplit, ...]
     runtime_s: float
     files: tuple[str, ...]
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """Easy phase: the optimum ends with lower bias and lower variance than the best constant (ratios ≤ 1).
+        Hard phase: the final anneal suppresses the variance, variance(T)/variance(t_s) ≤ ANNEAL_SUPPRESSION."""
+        out = []
+        src = "Bordelon & Mori, Fig. 3; plrf.md §4"
+        for s in self.splits:
+            where = f"{s.phase} (a={s.a:g}, b={s.b:g}), T={s.steps}"
+            if s.phase == "easy":
+                out.append(Claim.at_most("plrf_fig3", f"bias(T) optimum / best constant, {where}", 1.0,
+                                         s.optimal.bias[-1] / s.constant.bias[-1], source=src))
+                out.append(Claim.at_most("plrf_fig3", f"variance(T) optimum / best constant, {where}", 1.0,
+                                         s.optimal.variance[-1] / s.constant.variance[-1], source=src))
+            else:
+                out.append(Claim.at_most("plrf_fig3", f"anneal suppresses variance: var(T)/var(t_s), {where}",
+                                         ANNEAL_SUPPRESSION, s.variance_suppression, source=src,
+                                         note=f"t_s = {s.anneal_start} (last η ≥ {ANNEAL_LEVEL}·η_max)"))
+        return tuple(out)
 
     def markdown(self) -> str:
         """The end-point numbers and verdicts as Markdown."""
@@ -215,7 +235,8 @@ def _plot(splits, out: Path) -> list[Path]:
     return paths
 
 
-@experiment("plrf_fig3")
+@experiment("plrf_fig3", title="Bias/variance split of the optimal schedule vs the best constant",
+            source="Bordelon & Mori, Fig. 3", budget_s=45)
 def plrf_fig3(out_dir, quick: bool = True, *, steps: int | None = None) -> Fig3Result:
     """Both phases at one horizon (default :func:`fig3_horizon`); ``runtime_s`` counts the computation (not
     the file output)."""
