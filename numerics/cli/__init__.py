@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order ``lrwb --help`` lists them.
-COMMANDS = ("formulas", "dynamics", "simulate", "optimize", "fsl", "fit", "design")
+COMMANDS = ("reproduce", "formulas", "dynamics", "simulate", "optimize", "fsl", "fit", "design")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -95,10 +95,22 @@ class Fig1bResult:
 
     @property
     def claims(self) -> tuple[Claim, ...]:
-        """ξ_const: the best fixed η decays as T^{−ξ_const}; fitted slope vs derived, ±0.05 (conventions.md)."""
-        return (Claim.within("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const", self.xi_theory,
-                             self.xi_fitted, EXPONENT_TOLERANCE, source="Bordelon & Mori, Fig. 1b; plrf.md §6",
-                             note=f"a={A}, b={B_EXPONENT}, N={self.features}, T={self.horizons[0]}…{self.horizons[-1]}"),)
+        """ξ_const: the best fixed η decays as T^{−ξ_const}, an asymptotic (T → ∞) statement.
+
+        The slope of log η* against log T still grows over the grid (0.34 → 0.39 from T = 128 to 2048), so the
+        claim uses the local slope between the two largest horizons (±0.05, conventions.md); the note gives
+        the least-squares slope over all horizons, which lags behind."""
+        return (Claim.within("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const (local slope, largest T)",
+                             self.xi_theory, self.xi_local, EXPONENT_TOLERANCE,
+                             source="Bordelon & Mori, Fig. 1b; plrf.md §6",
+                             note=f"a={A}, b={B_EXPONENT}, N={self.features}; least-squares slope over "
+                                  f"T={self.horizons[0]}…{self.horizons[-1]}: {self.xi_fitted:.3f}"),)
+
+    @property
+    def xi_local(self) -> float:
+        """−d log η*/d log T between the two largest horizons."""
+        last, prev = self.optima[-1], self.optima[-2]
+        return float(-np.log(last.eta_refined / prev.eta_refined) / np.log(last.steps / prev.steps))
 
     def markdown(self) -> str:
         """The optimum table and the exponent as Markdown."""
