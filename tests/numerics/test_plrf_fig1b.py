@@ -75,4 +75,8 @@ def test_experiment_writes_files_and_registers(tmp_path):
     lines = (tmp_path / "plrf_fig1b_losses.csv").read_text().splitlines()
     assert len(lines) == 1 + len(result.horizons) * result.etas.size
     assert result.xi_theory == pytest.approx(1.3 / 3.05) and "ξ_const" in result.markdown()
+    (claim,) = result.claims
+    # The local slope at the largest horizons is closer to the asymptote than the all-horizon fit.
+    assert claim.measured == result.xi_local and abs(result.xi_local - result.xi_theory) < abs(
+        result.xi_fitted - result.xi_theory)
     assert "plrf_fig1b" in experiments.names()

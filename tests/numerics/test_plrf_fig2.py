@@ -72,6 +72,9 @@ def test_experiment_writes_table_and_figures(tmp_path):
     assert len(table) == 1 + 2 * 3  # header + (2 phases × 3 schedules)
     assert len(result.rows) == 6 and result.runtime_s > 0
     assert "optimal" in result.markdown()
+    # One claim per row, carrying the row's numbers and verdict (the report's verdict table).
+    assert [(c.derived, c.measured, c.passed) for c in result.claims] == [(r.derived, r.fitted, r.passed)
+                                                                        for r in result.rows]
 
 
 def test_registry_lookup_and_unknown_name(tmp_path):

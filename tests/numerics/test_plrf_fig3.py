@@ -58,4 +58,6 @@ def test_experiment_writes_files_and_registers(tmp_path):
     curves = (tmp_path / "plrf_fig3_curves.csv").read_text().splitlines()
     assert len(curves) == 1 + 2 * 2 * 121  # header + 2 phases × 2 schedules × (T + 1) steps
     assert len(result.splits) == 2 and "hard" in result.markdown()
+    # Easy: two ratio claims (bias, variance); hard: the variance-suppression claim.
+    assert len(result.claims) == 3 and all(c.tolerance.startswith("≤") for c in result.claims)
     assert "plrf_fig3" in experiments.names()
