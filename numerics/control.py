@@ -27,8 +27,9 @@ the Pontryagin curvature (diagonal preconditioning, ~10× fewer iterations); the
 Newton steps on the inactive set (Hessian-vector products by finite differences of the adjoint gradient,
 conjugate gradients preconditioned by the same curvature), which bring the residual to ~1e−13…1e−9.
 
-Momentum: :func:`momentum_loss_and_gradient` gives the adjoint gradient in (η_t, μ_t) (NumPy); the joint
-optimisation over (η_t, μ_t) and the batch ramp are not built yet. A divergent trial point counts as +∞ internally
+Momentum: :func:`momentum_loss_and_gradient` gives the adjoint gradient in (η_t, μ_t) (NumPy; the numba twin and
+the joint (η_t, μ_t) optimisation are in :mod:`numerics.control_momentum`, the batch ramp in
+:mod:`numerics.control_batch`). A divergent trial point counts as +∞ internally
 (a huge finite value for the line search); the solvers never raise on it.
 
 Baselines (:func:`tuned_baselines`), each tuned per horizon on the same exact dynamics: best constant,

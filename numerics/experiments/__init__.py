@@ -53,6 +53,8 @@ _MODULES = (
     "numerics.experiments.plrf_fig1b",
     "numerics.experiments.plrf_fig2",
     "numerics.experiments.plrf_fig3",
+    "numerics.experiments.plrf_fig5",
+    "numerics.experiments.plrf_batch_ramp",
 )
 
 
