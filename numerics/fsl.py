@@ -20,11 +20,13 @@ Two forms of (e, K):
   recursion of plrf.md §2, whose O(η²λ²) drift terms are what the law drops);
 - **power laws** with unit constants: e(t) = (1 + t)^{−s}, K(u) = (1 + u)^{−(2−1/β)}, δ = 0.
 
-Fast convolution: K (and e_M) are written as sums of Q exponentials Σ_q w_q e^{−ρ_q u} (:class:`ExpSum`); then
-A_q(k+1) = e^{−ρ_q η_k} A_q(k) + w_k F_k gives N_k = Σ_q w_q A_q(k) exactly, O(T·Q) (a numba loop).
-Mode sums are compressed to Q terms by Gauss quadrature of the discrete mode measure on bins geometric in λ
-(:func:`compress_modes`); a power law uses its Laplace representation (1 + u)^{−p} = Γ(p)^{−1} ∫ x^{p−1}
-e^{−x(1+u)} dx, discretised by the trapezoid rule in y = log x (:func:`power_law_exp_sum`), which converges
+Fast convolution (all of it in :mod:`numerics.sumexp`, the home of sums of exponentials): K (and e_M) are
+written as sums of Q exponentials Σ_q w_q e^{−ρ_q u} (:class:`~numerics.sumexp.ExpSum`); then
+A_q(k+1) = e^{−ρ_q η_k} A_q(k) + w_k F_k gives N_k = Σ_q w_q A_q(k) exactly, O(T·Q)
+(:func:`~numerics.sumexp.exp_sum_convolution`). Mode sums are compressed to Q terms by Gauss quadrature of the
+discrete mode measure on bins geometric in λ (:func:`~numerics.sumexp.compress_modes`); a power law uses its
+Laplace representation (1 + u)^{−p} = Γ(p)^{−1} ∫ x^{p−1} e^{−x(1+u)} dx, discretised by the trapezoid rule in
+y = log x with uniform relative accuracy (:func:`~numerics.sumexp.power_law_exp_sum`), which converges
 geometrically. :func:`naive_noise` is the O(T²) direct sum with the exact kernel, kept as the reference.
 """
 
@@ -33,12 +35,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
-from scipy import special
 
+from numerics import sumexp
 from numerics.spectra import Spectrum
 from numerics.stability import DivergenceError, renewal_norm, stability_bound
+from numerics.sumexp import ExpSum, compress_modes, power_law_exp_sum  # noqa: F401  (re-exported: FSL users' names)
 
 ITERATES = ("picard1", "picard2", "volterra")
 
@@ -99,115 +101,6 @@ def _check_sigma(sigma) -> float:
     if not (math.isfinite(sigma) and sigma >= 0):
         raise ValueError(f"sigma = {sigma!r} must be finite and >= 0")
     return sigma
-
-
-# ---------------------------------------------------------------------------------------------------
-# sums of exponentials
-# ---------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExpSum:
-    """f(u) = Σ_q weights_q · exp(−rates_q · u), u ≥ 0 (Q = rates.size terms)."""
-
-    rates: np.ndarray
-    weights: np.ndarray
-    #: m > 0: rates[q + m] = 2·rates[q] (geometric nodes), so e^{−ρ_{q+m}η} = (e^{−ρ_q η})² saves the exp.
-    doubling: int = 0
-
-    def __post_init__(self):
-        object.__setattr__(self, "rates", np.ascontiguousarray(self.rates, dtype=float))
-        object.__setattr__(self, "weights", np.ascontiguousarray(self.weights, dtype=float))
-
-    @property
-    def size(self) -> int:
-        return self.rates.size
-
-    def __call__(self, u) -> np.ndarray:
-        u = np.asarray(u, dtype=float)
-        out = np.empty(u.shape)
-        flat, res = u.reshape(-1), out.reshape(-1)
-        for start in range(0, flat.size, 8192):  # chunks keep the (n, Q) temporary small
-            chunk = flat[start:start + 8192]
-            res[start:start + 8192] = np.exp(-np.multiply.outer(chunk, self.rates)) @ self.weights
-        return out
-
-
-def _gauss_discrete(x: np.ndarray, w: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss rule of ``order`` nodes for the discrete measure Σ w_j δ(x − x_j) (Stieltjes + Golub–Welsch).
-
-    Exact for polynomials of degree ≤ 2·order − 1. x is mapped to [−1, 1] first for stability.
-    """
-    lo, hi = x.min(), x.max()
-    if x.size <= order or hi - lo <= 1e-15 * hi:
-        return x.copy(), w.copy()
-    mid, half = 0.5 * (hi + lo), 0.5 * (hi - lo)
-    y = (x - mid) / half
-    mass = w.sum()
-    p = w / mass
-    alpha, beta_ = np.zeros(order), np.zeros(order)
-    prev, cur = np.zeros_like(y), np.ones_like(y)
-    norm_prev = 1.0
-    for n in range(order):
-        norm = np.sum(p * cur * cur)
-        alpha[n] = np.sum(p * y * cur * cur) / norm
-        if n > 0:
-            beta_[n] = norm / norm_prev
-        nxt = (y - alpha[n]) * cur - (beta_[n] * prev if n > 0 else 0.0)
-        prev, cur, norm_prev = cur, nxt, norm
-    jacobi = np.diag(alpha) + np.diag(np.sqrt(beta_[1:]), 1) + np.diag(np.sqrt(beta_[1:]), -1)
-    nodes, vecs = np.linalg.eigh(jacobi)
-    return mid + half * nodes, mass * vecs[0] ** 2
-
-
-def compress_modes(rates, weights, *, horizon: float, order: int = 6, ratio: float = 2.0) -> ExpSum:
-    """Σ_j weights_j e^{−rates_j u} compressed to Q ≪ M terms, accurate for 0 ≤ u ≤ horizon.
-
-    The modes are binned geometrically in the rate (bins [ρ, ratio·ρ)); each bin with more than ``order``
-    modes is replaced by its ``order``-node Gauss rule (exact for polynomials of degree 2·order − 1 in ρ, so
-    the error on e^{−ρu} is ~((ratio − 1)/4)^{2·order} of the bin's share). Rates with ρ·horizon ≤ 1 —
-    where e^{−ρu} is nearly polynomial on [0, horizon] — share one bin.
-    """
-    rates = np.asarray(rates, dtype=float)
-    weights = np.asarray(weights, dtype=float)
-    if order < 1 or ratio <= 1:
-        raise ValueError(f"order = {order} must be >= 1 and ratio = {ratio} > 1")
-    keep = weights > 0
-    rates, weights = rates[keep], weights[keep]
-    if rates.size == 0:
-        return ExpSum(np.zeros(1), np.zeros(1))
-    floor = 1.0 / max(float(horizon), 1e-300)
-    level = np.floor(np.log(np.maximum(rates, floor) / floor) / np.log(ratio)).astype(np.int64)
-    out_r, out_w = [], []
-    for lev in np.unique(level):
-        sel = level == lev
-        r_, w_ = _gauss_discrete(rates[sel], weights[sel], order)
-        out_r.append(r_)
-        out_w.append(w_)
-    return ExpSum(np.concatenate(out_r), np.concatenate(out_w))
-
-
-def power_law_exp_sum(p: float, horizon: float, *, rtol: float = 1e-9, step: float | None = None) -> ExpSum:
-    """(1 + u)^{−p} ≈ Σ_q w_q e^{−ρ_q u} for 0 ≤ u ≤ horizon, from the Laplace representation.
-
-    (1 + u)^{−p} = Γ(p)^{−1} ∫_R exp(p y − e^y) e^{−e^y u} dy (x = e^y); the trapezoid rule with step h in y
-    has error ~ e^{−π²/h} (the integrand is analytic in a strip), the cut-offs y_min = log(ε^{1/p}/(1 + horizon))
-    and y_max where e^{py − e^y} < ε bound the truncation. Nodes ρ_q = e^{y_q}, weights h e^{p y_q − e^{y_q}}/Γ(p).
-    """
-    p = float(p)
-    if not (math.isfinite(p) and p > 0):
-        raise ValueError(f"power-law exponent p = {p!r} must be > 0")
-    eps = rtol * 1e-2
-    h = step if step is not None else min(0.5, math.pi**2 / math.log(1.0 / eps))
-    # h = log 2 / m makes the nodes double every m terms (ExpSum.doubling): m exps per step instead of Q.
-    m = max(1, math.ceil(math.log(2.0) / h))
-    h = math.log(2.0) / m
-    y_min = math.log(eps ** (1.0 / p) / (1.0 + float(horizon)))
-    y_max = math.log(max(p, 1.0)) + 1.0
-    while p * y_max - math.exp(y_max) > math.log(eps):
-        y_max += 0.25
-    y = y_min + h * np.arange(int(math.ceil((y_max - y_min) / h)) + 1)
-    rates = np.exp(y_min) * 2.0 ** (np.arange(y.size) / m)
-    weights = h * np.exp(p * y - rates - special.gammaln(p))
-    return ExpSum(rates, weights, doubling=m)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -295,95 +188,9 @@ def fsl_spectrum(s: float, beta: float, features: int, *, tail: bool = False) ->
 # ---------------------------------------------------------------------------------------------------
 # the O(T·Q) convolution
 # ---------------------------------------------------------------------------------------------------
-@numba.njit(cache=True, inline="always")
-def _update_decay(rates, doubling, eta, last, decay, rate_max):  # pragma: no cover - numba
-    """decay[q] ← e^{−rates_q·eta}, given decay[q] = e^{−rates_q·last} (last < 0: none yet).
-
-    Slowly varying schedules (|Δη|·max ρ < 1e−3) update multiplicatively with a degree-5 Taylor factor of
-    e^{−ρΔη} (relative error < 1e−20 per step), avoiding Q exps per step; otherwise exps, halved in number
-    for doubling nodes.
-    """
-    if eta == last:
-        return
-    dx = eta - last
-    if last >= 0.0 and abs(dx) * rate_max < 1e-3:
-        for q in range(rates.size):
-            x = -rates[q] * dx
-            decay[q] *= 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0)))))
-    elif doubling > 0:
-        for q in range(rates.size):
-            # squaring doubles the relative rounding error: refresh with an exp every 8 doublings
-            if q % (8 * doubling) < doubling:
-                decay[q] = math.exp(-rates[q] * eta)
-            else:
-                decay[q] = decay[q - doubling] ** 2
-    else:
-        for q in range(rates.size):
-            decay[q] = math.exp(-rates[q] * eta)
-
-
-@numba.njit(cache=True)
-def _convolve(rates, weights, doubling, lr, noise_weight, forcing, feedback, base, out):  # pragma: no cover
-    """out[s, k] = Σ_{i<k} noise_weight[s,i] K(t_k − t_{i+1}) F[s,i], K = Σ_q weights_q e^{−rates_q u}.
-
-    F = forcing (feedback False) or base + out (feedback True: the Volterra equation, solved in step order).
-    A_q(k+1) = e^{−ρ_q η_k} A_q(k) + w_k F_k and out_k = Σ_q weights_q A_q(k).
-    """
-    n_sched, n_steps = lr.shape
-    n_q = rates.size
-    rate_max = rates.max()
-    acc = np.empty(n_q)
-    decay = np.empty(n_q)
-    for s in range(n_sched):
-        acc[:] = 0.0
-        last = -1.0
-        for k in range(n_steps):
-            total = 0.0
-            for q in range(n_q):
-                total += weights[q] * acc[q]
-            out[s, k] = total
-            f = base[s, k] + total if feedback else forcing[s, k]
-            inj = noise_weight[s, k] * f
-            eta = lr[s, k]
-            _update_decay(rates, doubling, eta, last, decay, rate_max)
-            last = eta
-            for q in range(n_q):
-                acc[q] = decay[q] * acc[q] + inj
-        total = 0.0
-        for q in range(n_q):
-            total += weights[q] * acc[q]
-        out[s, n_steps] = total
-
-
-@numba.njit(cache=True)
-def _exp_sum_along(rates, weights, lr, out):  # pragma: no cover - numba
-    """out[s, k] = Σ_q weights_q e^{−rates_q t_k}, t_k = Σ_{i<k} lr[s, i], by the running product (Q exps/step)."""
-    n_sched, n_steps = lr.shape
-    n_q = rates.size
-    rate_max = rates.max()
-    acc = np.empty(n_q)
-    decay = np.empty(n_q)
-    for s in range(n_sched):
-        acc[:] = weights
-        last = -1.0
-        for k in range(n_steps + 1):
-            total = 0.0
-            for q in range(n_q):
-                total += acc[q]
-            out[s, k] = total
-            if k < n_steps:
-                _update_decay(rates, 0, lr[s, k], last, decay, rate_max)
-                last = lr[s, k]
-                for q in range(n_q):
-                    acc[q] *= decay[q]
-
-
 def exp_sum_along(terms: ExpSum, lr: np.ndarray) -> np.ndarray:
     """Σ_q w_q e^{−ρ_q t_k} at the intrinsic times of each row of ``lr`` (S, T) → (S, T+1), in O(S·T·Q)."""
-    lr = np.ascontiguousarray(lr, dtype=float)
-    out = np.empty((lr.shape[0], lr.shape[1] + 1))
-    _exp_sum_along(terms.rates, terms.weights, lr, out)
-    return out
+    return sumexp.exp_sum_along(terms, lr)
 
 
 def fast_noise(kernel: ExpSum, lr: np.ndarray, noise_weight: np.ndarray, forcing: np.ndarray | None = None,
@@ -391,14 +198,10 @@ def fast_noise(kernel: ExpSum, lr: np.ndarray, noise_weight: np.ndarray, forcing
     """N_k = Σ_{i<k} w_i K(t_k − t_{i+1}) F_i for k = 0…T, batched over rows; O(S·T·Q).
 
     Give ``forcing`` (F_i, shape (S, T) or (S, T+1)) for a Picard iterate, or ``base`` (shape (S, T+1)) for
-    the Volterra solution F_i = base_i + N_i.
+    the Volterra solution F_i = base_i + N_i (:func:`numerics.sumexp.exp_sum_convolution`).
     """
-    lr = np.ascontiguousarray(lr, dtype=float)
-    out = np.empty((lr.shape[0], lr.shape[1] + 1))
     feedback = forcing is None
-    f = np.ascontiguousarray(base if feedback else forcing, dtype=float)
-    _convolve(kernel.rates, kernel.weights, kernel.doubling, lr, np.ascontiguousarray(noise_weight, dtype=float), f, feedback, f, out)
-    return out
+    return sumexp.exp_sum_convolution(kernel, lr, noise_weight, base if feedback else forcing, feedback=feedback)
 
 
 def naive_noise(model: FSLModel, lr, noise_weight, forcing=None, *, base=None, chunk: int = 256) -> np.ndarray:
@@ -543,29 +346,23 @@ def exact_renewal_norm(model: FSLModel, lr: float, batch: float = 1.0) -> float:
 # the final loss only (vectorised over many schedules; used by the optimisers)
 # ---------------------------------------------------------------------------------------------------
 def final_loss(model: FSLModel, lr, *, batch=1.0, kernel: ExpSum | None = None, signal: ExpSum | None = None,
-               order: int = 6, ratio: float = 2.0, rtol: float = 1e-9) -> np.ndarray:
-    """E_T of the first Picard iterate for each row of ``lr`` (S, T), O(S·T·Q) in NumPy, no recursion.
+               order: int = 6, ratio: float = 2.0) -> np.ndarray:
+    """E_T of the first Picard iterate for each row of ``lr`` (S, T), vectorised over rows in NumPy.
 
-    E_T = δ + e(t_T) + Σ_i (η_i²/B_i) K(t_T − t_{i+1}) (δ + e(t_i) + σ²). Pass precomputed ``kernel``/``signal``
-    sums (for a horizon ≥ every row's intrinsic time) to reuse them across calls.
+    E_T = δ + e(t_T) + Σ_i (η_i²/B_i) K(t_T − t_{i+1}) (δ + e(t_i) + σ²). The power-law form uses its closed
+    forms (O(S·T)); mode sums their compressed exp sums (O(S·T·Q); pass precomputed ``kernel``/``signal`` sums,
+    for a horizon ≥ every row's intrinsic time, to reuse them across calls).
     """
     lr2 = np.atleast_2d(check_schedule(lr))
     batch2 = _check_batch(batch, lr2.shape)
     t = intrinsic_times(lr2)
-    horizon = float(t[:, -1].max())
-    if kernel is None:
-        kernel = model.kernel_sum(horizon, order=order, ratio=ratio, rtol=rtol)
-    if model.form == "modes":
-        if signal is None:
-            signal = model.signal_sum(horizon, order=order, ratio=ratio)
-        sig_at = signal
+    if model.form == "power":
+        kernel_at, signal_at = model.kernel, model.signal
     else:
-        sig_at = model.signal
-    out = np.empty(lr2.shape[0])
-    for s in range(lr2.shape[0]):
-        ts = t[s]
-        e = sig_at(ts)
-        f = model.approx + e[:-1] + model.sigma**2
-        remaining = ts[-1] - ts[1:]
-        out[s] = model.approx + e[-1] + (lr2[s] ** 2 / batch2[s] * f) @ kernel(remaining)
-    return out
+        horizon = float(t[:, -1].max())
+        kernel_at = kernel if kernel is not None else model.kernel_sum(horizon, order=order, ratio=ratio)
+        signal_at = signal if signal is not None else model.signal_sum(horizon, order=order, ratio=ratio)
+    e = signal_at(t)
+    forcing = model.approx + e[:, :-1] + model.sigma**2
+    remaining = t[:, -1:] - t[:, 1:]
+    return model.approx + e[:, -1] + np.sum(lr2**2 / batch2 * forcing * kernel_at(remaining), axis=1)

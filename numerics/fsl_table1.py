@@ -6,7 +6,7 @@ The law (``numerics.fsl`` conventions; PLRF units, no ½) is the FSL proper, in 
 
 for the top-M model λ_j = j^{−β}, λ_jθ_j² = j^{−(sβ+1)} (mode sums, exact Gaussian constants), B = 1. The three
 families have γ(z) piecewise *linear in intrinsic time* (an exponential decay in steps, dη/dk = −λη, is
-dη/dz = −λ), so with e_M and K_M compressed to sums of exponentials (``numerics.fsl.compress_modes``) the
+dη/dz = −λ), so with e_M and K_M compressed to sums of exponentials (``numerics.sumexp.compress_modes``) the
 integral is closed form, O(Q²) per evaluation and independent of D (:func:`continuous_final_loss`; checked
 against the discrete step-unit engine in the tests):
 
@@ -24,13 +24,15 @@ log-factor claim (iii) is checked through the growth of E*_exp/E*_WSD against lo
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import optimize, special
 
-from numerics.fsl import ExpSum, check_exponents, compress_modes
+from numerics.fsl import check_exponents
+from numerics.sumexp import ExpSum, compress_modes
 from numerics.io import atomic_savefig, atomic_write
 from numerics.stability import stability_bound
 
@@ -271,10 +273,16 @@ class Cell:
     fitted_rate: float
     raw_rate: float
     optima: tuple[Optimum, ...] = field(repr=False)
+    seconds: float = 0.0  # wall time of the optimisation (one core)
 
     @property
     def passes(self) -> bool:
         return abs(self.fitted_rate - self.derived_rate) <= TOLERANCE
+
+    @property
+    def result_name(self) -> str:
+        """Registry name of the derived entry."""
+        return result_name(self.family, self.limit, self.phase)
 
 
 def table1_cell(family: str, limit: str, phase: str, *, size: str = "ci", points: int | None = None) -> Cell:
@@ -282,11 +290,13 @@ def table1_cell(family: str, limit: str, phase: str, *, size: str = "ci", points
     s, beta = check_exponents(*PHASE_EXPONENTS[phase])
     start, stop, n = SIZES[size][limit]
     sizes = np.logspace(start, stop, points or n)
+    clock = time.perf_counter()
     optima = (data_limited_optima if limit == "data" else compute_limited_optima)(s, beta, family, sizes)
+    seconds = time.perf_counter() - clock
     rate, logp = derived_exponents(family, limit, phase, s, beta)
     losses = [o.loss for o in optima]
     return Cell(family, limit, phase, s, beta, rate, logp, fit_exponent(sizes, losses, logp),
-                fit_exponent(sizes, losses), tuple(optima))
+                fit_exponent(sizes, losses), tuple(optima), seconds)
 
 
 def wsd_gain(exp_cell: Cell, wsd_cell: Cell) -> tuple[np.ndarray, float, float]:
@@ -323,7 +333,20 @@ class Table1:
                 lines.append(f"| WSD beats exp | {limit} | {phase} | {ratio[0]:.3f} → {ratio[-1]:.3f} | {fitted:.3f} | {derived:.3f} |")
         return "\n".join(lines)
 
+    def exponents_csv(self) -> str:
+        """The table itself: derived vs fitted rate per cell."""
+        lines = ["family,limit,phase,s,beta,registry_name,derived_rate,derived_log_power,fitted_rate,raw_rate,"
+                 "abs_diff,tolerance,passed,sizes,size_min,size_max,seconds"]
+        for c in self.cells:
+            sizes = [o.size for o in c.optima]
+            lines.append(f"{c.family},{c.limit},{c.phase},{c.s},{c.beta},{c.result_name},{c.derived_rate!r},"
+                         f"{c.derived_log_power!r},{c.fitted_rate!r},{c.raw_rate!r},"
+                         f"{abs(c.fitted_rate - c.derived_rate)!r},{TOLERANCE},{c.passes},{len(sizes)},"
+                         f"{min(sizes)!r},{max(sizes)!r},{c.seconds:.3f}")
+        return "\n".join(lines) + "\n"
+
     def csv(self) -> str:
+        """Every optimum behind the fits (one row per cell and size)."""
         lines = ["family,limit,phase,s,beta,size,loss,peak,ratio,fraction,features"]
         for c in self.cells:
             for o in c.optima:
@@ -346,49 +369,76 @@ def parse_cells(cells) -> list[tuple[str, str]]:
     return out
 
 
-def build_table1(*, size: str = "ci", cells=None) -> Table1:
+def build_table1(*, size: str = "ci", cells=None, points: int | None = None) -> Table1:
+    """All three families for each (limit, phase) cell of ``cells`` (default all four); ``points`` overrides the
+    number of sizes of the range."""
     if size not in SIZES:
         raise ValueError(f"size = {size!r} must be one of {', '.join(SIZES)}")
     built, gains = [], []
     for limit, phase in parse_cells(cells):
-        row = {family: table1_cell(family, limit, phase, size=size) for family in SCHEDULES}
+        row = {family: table1_cell(family, limit, phase, size=size, points=points) for family in SCHEDULES}
         built += list(row.values())
         ratio, fitted, derived = wsd_gain(row["exp"], row["wsd"])
         gains.append((limit, phase, fitted, derived, tuple(ratio)))
     return Table1(tuple(built), tuple(gains))
 
 
-def run_table1(out_dir, *, size: str = "ci", cells=None) -> Table1:
-    """Build the table, write ``table1.md``, ``table1.csv`` and ``table1.png`` into ``out_dir``."""
-    table = build_table1(size=size, cells=cells)
+def write_table1(table: Table1, out_dir, prefix: str = "table1") -> list[Path]:
+    """``PREFIX.md`` (the table), ``PREFIX.csv`` (every optimum), ``PREFIX_exponents.csv`` (derived vs fitted)
+    and ``PREFIX.png``/``.pdf`` (optimal final loss against D or C, one panel per cell)."""
     out = Path(out_dir)
-    with atomic_write(out / "table1.md") as handle:
-        handle.write(table.markdown() + "\n")
-    with atomic_write(out / "table1.csv") as handle:
-        handle.write(table.csv())
-    _plot(table, out / "table1.png")
+    paths = [out / f"{prefix}.md", out / f"{prefix}.csv", out / f"{prefix}_exponents.csv"]
+    for path, text in zip(paths, (table.markdown() + "\n", table.csv(), table.exponents_csv())):
+        with atomic_write(path) as handle:
+            handle.write(text)
+    figures = [out / f"{prefix}.png", out / f"{prefix}.pdf"]
+    _plot(table, figures)
+    return paths + figures
+
+
+def run_table1(out_dir, *, size: str = "ci", cells=None, points: int | None = None, prefix: str = "table1") -> Table1:
+    """Build the table and write it (:func:`write_table1`) into ``out_dir``."""
+    table = build_table1(size=size, cells=cells, points=points)
+    write_table1(table, out_dir, prefix)
     return table
 
 
-def _plot(table: Table1, path) -> None:
+def _plot(table: Table1, paths) -> None:
+    """Top: optimal final loss against D or C (markers) and the derived X^{−rate}(log X)^l through the data's
+    geometric mean (dashed); bottom: E*_exp/E*_WSD against log X with the derived log power (dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     panels = sorted({(c.limit, c.phase) for c in table.cells})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
-    for ax, (limit, phase) in zip(axes[0], panels):
-        for c in table.cells:
-            if (c.limit, c.phase) != (limit, phase):
-                continue
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.4 * len(panels), 7.0), squeeze=False)
+    for col, (limit, phase) in enumerate(panels):
+        ax = axes[0][col]
+        for i, c in enumerate(cl for cl in table.cells if (cl.limit, cl.phase) == (limit, phase)):
             x = np.array([o.size for o in c.optima])
             y = np.array([o.loss for o in c.optima])
-            ax.loglog(x, y, "o-", ms=3, label=f"{c.family}: fit {c.fitted_rate:.3f}, derived {c.derived_rate:.3f}")
+            ax.loglog(x, y, "o", ms=4, color=f"C{i}", label=f"{c.family}: fit {c.fitted_rate:.3f}, derived {c.derived_rate:.3f}")
+            theory = x ** (-c.derived_rate) * np.log(x) ** c.derived_log_power
+            ax.loglog(x, theory * np.exp(np.mean(np.log(y) - np.log(theory))), "--", color=f"C{i}", lw=1)
         ax.set_xlabel("D" if limit == "data" else "C")
         ax.set_title(f"{limit}-limited, {phase} (s={PHASE_EXPONENTS[phase][0]:g}, β={PHASE_EXPONENTS[phase][1]:g})")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="lower left")
+        ax = axes[1][col]
+        for g_limit, g_phase, fitted, derived, ratio in table.gains:
+            if (g_limit, g_phase) != (limit, phase):
+                continue
+            exp_cell = next(c for c in table.cells if (c.family, c.limit, c.phase) == ("exp", limit, phase))
+            logx = np.log([o.size for o in exp_cell.optima])
+            ratio = np.asarray(ratio)
+            ax.loglog(logx, ratio, "o", color="C3", label=f"E*_exp/E*_WSD: log power fit {fitted:.3f}")
+            anchor = np.exp(np.mean(np.log(ratio) - derived * np.log(logx)))
+            ax.loglog(logx, anchor * logx**derived, "--", color="k", lw=1, label=f"derived (log X)^{derived:.3f}")
+        ax.set_xlabel("log D" if limit == "data" else "log C")
+        ax.legend(fontsize=7, loc="upper left")
     axes[0][0].set_ylabel("optimal final excess loss (PLRF units)")
+    axes[1][0].set_ylabel("E*_exp / E*_WSD")
     fig.tight_layout()
-    atomic_savefig(fig, path, dpi=120)
+    for path in paths:
+        atomic_savefig(fig, path, dpi=120)
     plt.close(fig)

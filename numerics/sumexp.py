@@ -1,22 +1,42 @@
-"""Power-law kernels as sums of exponentials, and the O(K·Q) recursive convolution they allow.
+"""Sums of exponentials: the one home for building them and for the O(K·Q) recursions they allow.
 
-Why: every loss-curve law (and the FSL engine) needs memory sums Σ_{i≤k} w_i G(X_k − X_i) with a power-law
-kernel G(x) = (1 + c·x)^{−γ}. Done directly that is O(K²). Writing G as Q exponentials turns it into Q
-first-order recursions, O(K·Q).
+Why: every memory term of the workbench — the FSL noise convolution (:mod:`numerics.fsl`), its mode-sum signal,
+the loss-curve laws (:mod:`numerics.laws`) — is a sum Σ_i w_i G(X_k − X_i) over a monotone (intrinsic-time)
+grid. Done directly that is O(K²). Writing G as Q exponentials, G(x) ≈ Σ_q w_q e^{−ρ_q x} (:class:`ExpSum`),
+turns it into Q first-order recursions, O(K·Q).
 
-The representation is the Laplace integral of the power law in the log variable v = log u:
+Builders (each returns an :class:`ExpSum`):
 
-    (1 + c x)^{−γ} = (1/Γ(γ)) ∫_0^∞ u^{γ−1} e^{−u} e^{−u c x} du
-                   = (1/Γ(γ)) ∫_{−∞}^{∞} e^{γ v − e^v} e^{−c e^v x} dv,
+- **power laws** through the Laplace integral in the log variable v = log u,
 
-discretised by the trapezoid rule on v_j = v_min + j·h (the integrand is analytic in the strip |Im v| < π/2
-and decays double-exponentially for v → +∞, so the rule converges like e^{−π²/h}). The part v < v_min,
-where c e^v x_max ≤ tol, is lumped into one constant term (rate 0): the trapezoid nodes below v_min summed
-as a geometric series (≈ e^{γ v_min}/Γ(γ + 1)); its error is ≲ tol times that weight. So
+      (1 + c x)^{−γ} = (1/Γ(γ)) ∫_{−∞}^{∞} e^{γ v − e^v} e^{−c e^v x} dv,
 
-    (1 + c x)^{−γ} ≈ Σ_j w_j e^{−r_j x},   r_j = c e^{v_j},  w_j = h e^{γ v_j − e^{v_j}}/Γ(γ)  (+ the lump),
+  discretised by the trapezoid rule (the integrand is analytic in the strip |Im v| < π/2 and decays
+  double-exponentially for v → +∞, so the rule converges like e^{−π²/h}); the nodes and weights are shared:
+  :func:`laplace_weights`. Two truncations, for two error models:
 
-with an absolute error ≲ tol on 0 ≤ x ≤ x_max, measured and stored (``max_abs_error``) on a log grid.
+  * :func:`power_law_as_exponentials` — **absolute** error ≲ tol on [0, x_max]: the nodes below v_min (where
+    c e^v x_max ≤ tol) are lumped into one constant term (rate 0, :func:`node_weights`). The loss-curve laws
+    use this (with :func:`log_nodes`), because their kernels enter as 1 − (1 + c x)^{−γ}.
+  * :func:`power_law_exp_sum` — **relative** error ≲ rtol uniformly on [0, horizon] (no lump: the nodes go
+    down to v_min = log(ε^{1/p}/(1 + horizon)), below which the Laplace integral holds < ε of (1 + u)^{−p}),
+    on a grid whose rates double every m nodes (``ExpSum.doubling``, which halves the exps per step). The FSL
+    kernel (1 + u)^{−(2−1/β)} spans many decades, so it needs the relative form.
+
+- **mode sums** Σ_j w_j e^{−ρ_j u} with many modes, compressed to Q ≪ M terms by a Gauss rule of the discrete
+  mode measure on bins geometric in ρ (:func:`compress_modes`).
+
+Recursions (numba when installed — extra ``fast`` — else the same loops in plain Python, slow but exact):
+
+- :func:`decayed_sums`: per-rate memory sums H[k, q] = Σ_{i≤k} s_i e^{−ρ_q (X_k − X_i)} (the laws' gradients
+  re-weight them, so they are returned per rate);
+- :func:`exp_sum_convolution`: out_k = Σ_{i<k} w_i G(t_k − t_{i+1}) F_i with t the exclusive cumulative sum of
+  the increments, summed over q in the loop (memory O(K), not O(K·Q)); F_i = forcing_i, or base_i + out_i
+  (a Volterra equation, solved in step order);
+- :func:`exp_sum_along`: G(t_k) at every grid point (the convolution of one unit injection at t = 0).
+
+Both kernels update the per-rate decay factors e^{−ρ_q Δ_k} with :func:`update_decay` (no exp while Δ is
+constant; a Taylor factor while it varies slowly; squaring along doubling nodes).
 """
 
 from __future__ import annotations
@@ -27,24 +47,88 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-try:  # optional compiled recursion; the NumPy loop below is the fallback
+try:  # optional compiled recursions; the same Python loops are the fallback
     import numba as _numba
 except ImportError:  # pragma: no cover - exercised only without numba
     _numba = None
 
 DEFAULT_TOL = 1e-10
 
+__all__ = [
+    "DEFAULT_TOL",
+    "ExpSum",
+    "ExponentialSum",
+    "laplace_weights",
+    "log_nodes",
+    "node_weights",
+    "power_law_as_exponentials",
+    "power_law_exp_sum",
+    "compress_modes",
+    "update_decay",
+    "decayed_sums",
+    "exp_sum_convolution",
+    "exp_sum_along",
+    "convolve_power_law",
+    "convolve_power_law_naive",
+]
 
+
+def _jit(inline: bool = False):
+    """numba.njit(cache=True) when numba is installed, else the identity (plain Python)."""
+    if _numba is None:  # pragma: no cover
+        return lambda func: func
+    return _numba.njit(cache=True, inline="always") if inline else _numba.njit(cache=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the representation
+# ----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ExponentialSum:
-    """G(x) ≈ Σ_j weights_j · exp(−rates_j · x) on 0 ≤ x ≤ x_max (absolute error ``max_abs_error``).
+class ExpSum:
+    """G(u) = Σ_q weights_q · exp(−rates_q · u), u ≥ 0 (Q = rates.size terms).
 
-    ``log_nodes`` are the quadrature nodes v_j (rate_j = scale·e^{v_j}); the last node may be the lump
-    (rate 0, ``log_nodes`` = v_min) — it is flagged by ``is_lump``.
+    ``doubling`` m > 0 declares geometric nodes with rates[q + m] = 2·rates[q], so e^{−ρ_{q+m}η} =
+    (e^{−ρ_q η})² saves the exp in the recursions.
     """
 
-    weights: np.ndarray
     rates: np.ndarray
+    weights: np.ndarray
+    doubling: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "rates", np.ascontiguousarray(self.rates, dtype=float))
+        object.__setattr__(self, "weights", np.ascontiguousarray(self.weights, dtype=float))
+        if self.rates.shape != self.weights.shape or self.rates.ndim != 1:
+            raise ValueError(f"rates {self.rates.shape} and weights {self.weights.shape} must be 1-D of equal size")
+
+    @property
+    def size(self) -> int:
+        return int(self.rates.size)
+
+    @property
+    def q(self) -> int:
+        """Number of terms Q (alias of :attr:`size`)."""
+        return self.size
+
+    def __call__(self, u) -> np.ndarray:
+        """Σ_q w_q e^{−ρ_q u} at the points u (any shape), in chunks that keep the (n, Q) temporary small."""
+        u = np.asarray(u, dtype=float)
+        out = np.empty(u.shape)
+        flat, res = u.reshape(-1), out.reshape(-1)
+        for start in range(0, flat.size, 8192):
+            chunk = flat[start:start + 8192]
+            res[start:start + 8192] = np.exp(-np.multiply.outer(chunk, self.rates)) @ self.weights
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExponentialSum(ExpSum):
+    """A power law (1 + scale·x)^{−exponent} as an :class:`ExpSum` on 0 ≤ x ≤ x_max, with its construction.
+
+    ``log_nodes`` are the quadrature nodes v_j (rate_j = scale·e^{v_j}); the last term may be the lump
+    (rate 0, ``log_nodes`` = v_min), flagged by ``is_lump``; ``max_abs_error`` is the measured error.
+    """
+
     log_nodes: np.ndarray
     is_lump: np.ndarray
     exponent: float
@@ -53,14 +137,13 @@ class ExponentialSum:
     step: float
     max_abs_error: float
 
-    @property
-    def q(self) -> int:
-        return int(self.weights.size)
 
-    def __call__(self, x) -> np.ndarray:
-        """Σ_j w_j e^{−r_j x} at the points x (any shape)."""
-        x = np.asarray(x, dtype=float)
-        return np.exp(-np.multiply.outer(x, self.rates)) @ self.weights
+# ----------------------------------------------------------------------------------------------------------
+# power laws from the Laplace integral
+# ----------------------------------------------------------------------------------------------------------
+def laplace_weights(exponent: float, nodes: np.ndarray, h: float) -> np.ndarray:
+    """Trapezoid weights h·e^{γv − e^v}/Γ(γ) of the Laplace integral of (1 + x)^{−γ} at the nodes v."""
+    return np.exp(math.log(h) + exponent * np.asarray(nodes, dtype=float) - np.exp(nodes) - gammaln(exponent))
 
 
 def log_nodes(exponent: float, scale_x_max: float, *, tol: float = DEFAULT_TOL, q: int | None = None,
@@ -94,11 +177,10 @@ def log_nodes(exponent: float, scale_x_max: float, *, tol: float = DEFAULT_TOL, 
 
 
 def node_weights(exponent: float, nodes: np.ndarray, h: float, v_min: float) -> np.ndarray:
-    """Trapezoid weights h·e^{γv − e^v}/Γ(γ) on ``nodes`` plus the lump (last entry): the trapezoid nodes
-    below v_min summed as a geometric series, h·e^{γ(v_min − h)}/(Γ(γ)(1 − e^{−γh})) (≈ e^{γ v_min}/Γ(γ+1)).
+    """:func:`laplace_weights` on ``nodes`` plus the lump (last entry): the trapezoid nodes below v_min summed
+    as a geometric series, h·e^{γ(v_min − h)}/(Γ(γ)(1 − e^{−γh})) (≈ e^{γ v_min}/Γ(γ+1)).
     """
-    log_w = math.log(h) + exponent * nodes - np.exp(nodes) - gammaln(exponent)
-    w = np.exp(log_w)
+    w = laplace_weights(exponent, nodes, h)
     # the bi-infinite trapezoid sum's nodes below v_min, where e^{−e^v} = 1 to within e^{v} ≤ tol: a
     # geometric series h·Σ_{j≥1} e^{γ(v_min − j h)}/Γ(γ)
     lump = h * math.exp(exponent * (v_min - h) - gammaln(exponent)) / (-math.expm1(-exponent * h))
@@ -107,9 +189,9 @@ def node_weights(exponent: float, nodes: np.ndarray, h: float, v_min: float) -> 
 
 def power_law_as_exponentials(exponent: float, scale: float, q: int | None = None, x_max: float = 1.0, *,
                               tol: float = DEFAULT_TOL) -> ExponentialSum:
-    """(1 + scale·x)^{−exponent} ≈ Σ_j w_j e^{−r_j x} on [0, x_max] (see the module docstring).
+    """(1 + scale·x)^{−exponent} ≈ Σ_j w_j e^{−r_j x} on [0, x_max], absolute error ≲ tol (lumped tail).
 
-    ``q`` fixes the number of terms (lump included); by default it follows from ``tol`` (absolute error).
+    ``q`` fixes the number of terms (lump included); by default it follows from ``tol``.
     The achieved error is measured on 2000 log-spaced points of [0, x_max] and stored.
     """
     if not (scale > 0 and math.isfinite(scale)):
@@ -125,19 +207,137 @@ def power_law_as_exponentials(exponent: float, scale: float, q: int | None = Non
     approx = np.exp(-np.multiply.outer(xs, rates)) @ weights
     exact = (1.0 + scale * xs) ** (-exponent)
     err = float(np.max(np.abs(approx - exact)))
-    return ExponentialSum(weights, rates, np.append(nodes, v_min), lump, float(exponent), float(scale),
-                          float(x_max), float(h), err)
+    return ExponentialSum(rates=rates, weights=weights, log_nodes=np.append(nodes, v_min), is_lump=lump,
+                          exponent=float(exponent), scale=float(scale), x_max=float(x_max), step=float(h),
+                          max_abs_error=err)
+
+
+def power_law_exp_sum(p: float, horizon: float, *, rtol: float = 1e-9, step: float | None = None) -> ExpSum:
+    """(1 + u)^{−p} ≈ Σ_q w_q e^{−ρ_q u} with relative error ≲ rtol uniformly on 0 ≤ u ≤ horizon.
+
+    Trapezoid rule in y = log x on the Laplace integral (module docstring), step h ≤ π²/log(1/ε), ε = rtol/100,
+    rounded down to h = log 2/m so that the rates double every m nodes (``doubling``). Cut-offs:
+    y_min = log(ε^{1/p}/(1 + horizon)) (the part x < e^{y_min} holds < ε of (1 + horizon)^{−p}) and y_max where
+    e^{py − e^y} < ε. Weights :func:`laplace_weights`.
+    """
+    p = float(p)
+    if not (math.isfinite(p) and p > 0):
+        raise ValueError(f"power-law exponent p = {p!r} must be > 0")
+    horizon = float(horizon)
+    if not (math.isfinite(horizon) and horizon >= 0):
+        raise ValueError(f"horizon = {horizon!r} must be finite and >= 0")
+    eps = rtol * 1e-2
+    h = step if step is not None else min(0.5, math.pi**2 / math.log(1.0 / eps))
+    m = max(1, math.ceil(math.log(2.0) / h))
+    h = math.log(2.0) / m
+    y_min = math.log(eps ** (1.0 / p) / (1.0 + horizon))
+    y_max = math.log(max(p, 1.0)) + 1.0
+    while p * y_max - math.exp(y_max) > math.log(eps):
+        y_max += 0.25
+    count = int(math.ceil((y_max - y_min) / h)) + 1
+    rates = math.exp(y_min) * 2.0 ** (np.arange(count) / m)  # = e^{y_min + q h}, exactly doubling
+    return ExpSum(rates, laplace_weights(p, y_min + h * np.arange(count), h), doubling=m)
 
 
 # ----------------------------------------------------------------------------------------------------------
-# the recursion
+# mode sums
+# ----------------------------------------------------------------------------------------------------------
+def _gauss_discrete(x: np.ndarray, w: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss rule of ``order`` nodes for the discrete measure Σ w_j δ(x − x_j) (Stieltjes + Golub–Welsch).
+
+    Exact for polynomials of degree ≤ 2·order − 1. x is mapped to [−1, 1] first for stability.
+    """
+    lo, hi = x.min(), x.max()
+    if x.size <= order or hi - lo <= 1e-15 * hi:
+        return x.copy(), w.copy()
+    mid, half = 0.5 * (hi + lo), 0.5 * (hi - lo)
+    y = (x - mid) / half
+    mass = w.sum()
+    p = w / mass
+    alpha, beta_ = np.zeros(order), np.zeros(order)
+    prev, cur = np.zeros_like(y), np.ones_like(y)
+    norm_prev = 1.0
+    for n in range(order):
+        norm = np.sum(p * cur * cur)
+        alpha[n] = np.sum(p * y * cur * cur) / norm
+        if n > 0:
+            beta_[n] = norm / norm_prev
+        nxt = (y - alpha[n]) * cur - (beta_[n] * prev if n > 0 else 0.0)
+        prev, cur, norm_prev = cur, nxt, norm
+    jacobi = np.diag(alpha) + np.diag(np.sqrt(beta_[1:]), 1) + np.diag(np.sqrt(beta_[1:]), -1)
+    nodes, vecs = np.linalg.eigh(jacobi)
+    return mid + half * nodes, mass * vecs[0] ** 2
 
 
-def _decayed_sums_py(increments, rates, sources, out_index, lagged):
+def compress_modes(rates, weights, *, horizon: float, order: int = 6, ratio: float = 2.0) -> ExpSum:
+    """Σ_j weights_j e^{−rates_j u} compressed to Q ≪ M terms, accurate for 0 ≤ u ≤ horizon.
+
+    The modes are binned geometrically in the rate (bins [ρ, ratio·ρ)); each bin with more than ``order``
+    modes is replaced by its ``order``-node Gauss rule (exact for polynomials of degree 2·order − 1 in ρ, so
+    the error on e^{−ρu} is ~((ratio − 1)/4)^{2·order} of the bin's share). Rates with ρ·horizon ≤ 1 —
+    where e^{−ρu} is nearly polynomial on [0, horizon] — share one bin.
+    """
+    rates = np.asarray(rates, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if order < 1 or ratio <= 1:
+        raise ValueError(f"order = {order} must be >= 1 and ratio = {ratio} > 1")
+    keep = weights > 0
+    rates, weights = rates[keep], weights[keep]
+    if rates.size == 0:
+        return ExpSum(np.zeros(1), np.zeros(1))
+    floor = 1.0 / max(float(horizon), 1e-300)
+    level = np.floor(np.log(np.maximum(rates, floor) / floor) / np.log(ratio)).astype(np.int64)
+    out_r, out_w = [], []
+    for lev in np.unique(level):
+        sel = level == lev
+        r_, w_ = _gauss_discrete(rates[sel], weights[sel], order)
+        out_r.append(r_)
+        out_w.append(w_)
+    return ExpSum(np.concatenate(out_r), np.concatenate(out_w))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the recursions
+# ----------------------------------------------------------------------------------------------------------
+#: exact exps at least every this many multiplicative (Taylor) updates, against rounding drift
+REFRESH_EVERY = 256
+
+
+@_jit(inline=True)
+def update_decay(rates, doubling, inc, last, decay, rate_max, since_exact):  # pragma: no cover - numba
+    """decay[q] ← e^{−rates_q·inc}, given decay[q] = e^{−rates_q·last} (last < 0: none yet); returns the count
+    of multiplicative updates since the last exact one.
+
+    inc == last: nothing to do (constant stretches cost no exp). Slowly varying increments
+    (|Δ|·max ρ < 1e−3): multiply by a degree-5 Taylor factor of e^{−ρΔ} (relative error < 1e−20 per update),
+    with exact exps every :data:`REFRESH_EVERY` updates. Otherwise exps, halved in number along doubling nodes
+    (decay[q] = decay[q − m]², refreshed by an exp every 8 doublings since squaring doubles the rounding error).
+    """
+    if inc == last:
+        return since_exact
+    dx = inc - last
+    if last >= 0.0 and abs(dx) * rate_max < 1e-3 and since_exact < REFRESH_EVERY:
+        for q in range(rates.size):
+            x = -rates[q] * dx
+            decay[q] *= 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0)))))
+        return since_exact + 1
+    if doubling > 0:
+        for q in range(rates.size):
+            if q % (8 * doubling) < doubling:
+                decay[q] = math.exp(-rates[q] * inc)
+            else:
+                decay[q] = decay[q - doubling] ** 2
+    else:
+        for q in range(rates.size):
+            decay[q] = math.exp(-rates[q] * inc)
+    return 0
+
+
+@_jit()
+def _decayed_sums_kernel(increments, rates, sources, out_index, lagged):  # pragma: no cover - numba
     """H[o, m, j] = Σ_{i ≤ k_o} sources[i, m] · exp(−rates_j (X_{k_o} − X_i)) (X_{i−1} if ``lagged``).
 
-    X_k − X_{k−1} = increments[k]. Recursion: H(k) = H(k−1)·e^{−r Δ_k} + s_k (lagged: (H(k−1) + s_k)·e^{−r Δ_k}).
-    The decay vector e^{−r Δ_k} is recomputed only when Δ_k changes (constant-LR stretches cost no exp).
+    Recursion: H(k) = H(k−1)·e^{−r Δ_k} + s_k (lagged: (H(k−1) + s_k)·e^{−r Δ_k}), Δ_k = increments[k].
     """
     n_src = sources.shape[1]
     q = rates.shape[0]
@@ -154,20 +354,8 @@ def _decayed_sums_py(increments, rates, sources, out_index, lagged):
     for k in range(increments.shape[0]):
         if o >= n_out:
             break
-        if increments[k] != last:
-            x0 = -(increments[k] - last)
-            if last >= 0.0 and abs(x0) * r_max < 1e-3 and since_exact < 256:
-                # slowly varying increments: multiply by e^{−r·ΔΔ} (4th-order Taylor, error ≤ 1e−17 per
-                # update, exact refresh every 256 updates)
-                for j in range(q):
-                    x = rates[j] * x0
-                    decay[j] *= 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0))))
-                since_exact += 1
-            else:
-                for j in range(q):
-                    decay[j] = math.exp(-rates[j] * increments[k])
-                since_exact = 0
-            last = increments[k]
+        since_exact = update_decay(rates, 0, increments[k], last, decay, r_max, since_exact)
+        last = increments[k]
         for m in range(n_src):
             s = sources[k, m]
             if lagged:
@@ -182,24 +370,46 @@ def _decayed_sums_py(increments, rates, sources, out_index, lagged):
     return out
 
 
-if _numba is not None:
-    _decayed_sums_kernel = _numba.njit(cache=True, fastmath=False)(_decayed_sums_py)
-else:  # pragma: no cover
-    def _decayed_sums_kernel(increments, rates, sources, out_index, lagged):
-        # NumPy fallback: vectorised over (m, j), a Python loop over k
-        n_src, q = sources.shape[1], rates.shape[0]
-        out = np.zeros((out_index.shape[0], n_src, q))
-        state = np.zeros((n_src, q))
-        o = 0
-        for k in range(increments.shape[0]):
-            if o >= out_index.shape[0]:
-                break
-            decay = np.exp(-rates * increments[k])
-            state = (state + sources[k][:, None]) * decay if lagged else state * decay + sources[k][:, None]
-            while o < out_index.shape[0] and out_index[o] == k:
-                out[o] = state
-                o += 1
-        return out
+@_jit()
+def _convolution_kernel(rates, weights, doubling, increments, source_weight, forcing, feedback, out):  # pragma: no cover
+    """out[s, k] = Σ_{i<k} source_weight[s, i] G(t_k − t_{i+1}) F[s, i], G = Σ_q weights_q e^{−rates_q u},
+    t_k = Σ_{i<k} increments[s, i]; F = forcing (feedback False) or forcing + out (feedback True).
+
+    A_q(k+1) = e^{−ρ_q Δ_k} A_q(k) + w_k F_k and out_k = Σ_q weights_q A_q(k).
+    """
+    n_rows, n_steps = increments.shape
+    n_q = rates.size
+    rate_max = rates.max()
+    acc = np.empty(n_q)
+    decay = np.empty(n_q)
+    for s in range(n_rows):
+        acc[:] = 0.0
+        last = -1.0
+        since_exact = 0
+        for k in range(n_steps):
+            total = 0.0
+            for q in range(n_q):
+                total += weights[q] * acc[q]
+            out[s, k] = total
+            f = forcing[s, k] + total if feedback else forcing[s, k]
+            inj = source_weight[s, k] * f
+            since_exact = update_decay(rates, doubling, increments[s, k], last, decay, rate_max, since_exact)
+            last = increments[s, k]
+            for q in range(n_q):
+                acc[q] = decay[q] * acc[q] + inj
+        total = 0.0
+        for q in range(n_q):
+            total += weights[q] * acc[q]
+        out[s, n_steps] = total
+
+
+def _increments_2d(increments) -> np.ndarray:
+    inc = np.ascontiguousarray(np.atleast_2d(np.asarray(increments, dtype=float)))
+    if inc.ndim != 2:
+        raise ValueError(f"increments must have shape (K,) or (S, K), got {np.shape(increments)}")
+    if not np.all(np.isfinite(inc)) or np.any(inc < 0):
+        raise ValueError("increments must be finite and >= 0 (the intrinsic-time grid must be monotone)")
+    return inc
 
 
 def decayed_sums(increments, rates, sources, out_index=None, *, lagged: bool = False) -> np.ndarray:
@@ -212,8 +422,7 @@ def decayed_sums(increments, rates, sources, out_index=None, *, lagged: bool = F
     inc = np.ascontiguousarray(increments, dtype=float)
     if inc.ndim != 1:
         raise ValueError(f"increments must be 1-D, got shape {inc.shape}")
-    if not np.all(np.isfinite(inc)) or np.any(inc < 0):
-        raise ValueError("increments must be finite and >= 0 (the intrinsic-time grid must be monotone)")
+    _increments_2d(inc)
     src = np.asarray(sources, dtype=float)
     squeeze = src.ndim == 1
     src = np.ascontiguousarray(src.reshape(src.shape[0], -1))
@@ -227,6 +436,39 @@ def decayed_sums(increments, rates, sources, out_index=None, *, lagged: bool = F
     return out[:, 0, :] if squeeze else out
 
 
+def exp_sum_convolution(terms: ExpSum, increments, source_weight, forcing, *, feedback: bool = False) -> np.ndarray:
+    """out_k = Σ_{i<k} w_i G(t_k − t_{i+1}) F_i for k = 0…K, rows batched: shape (S, K+1), O(S·K·Q).
+
+    G = ``terms``; t_k = Σ_{i<k} increments_i (the exclusive intrinsic time); w = ``source_weight`` (S, K);
+    F = ``forcing`` (S, ≥K), or with ``feedback`` the Volterra equation F_i = forcing_i + out_i, solved in
+    step order.
+    """
+    inc = _increments_2d(increments)
+    f = np.ascontiguousarray(np.atleast_2d(np.asarray(forcing, dtype=float)))
+    w = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(np.asarray(source_weight, dtype=float)), inc.shape))
+    if f.shape[0] != inc.shape[0] or f.shape[1] < inc.shape[1]:
+        raise ValueError(f"forcing of shape {f.shape} does not cover increments of shape {inc.shape}")
+    out = np.empty((inc.shape[0], inc.shape[1] + 1))
+    _convolution_kernel(terms.rates, terms.weights, int(terms.doubling), inc, w, f, bool(feedback), out)
+    return out
+
+
+def exp_sum_along(terms: ExpSum, increments) -> np.ndarray:
+    """G(t_k) = Σ_q w_q e^{−ρ_q t_k} at t_k = Σ_{i<k} increments_i, k = 0…K, rows batched: (S, K+1), O(S·K·Q).
+
+    The convolution of one unit injection at t = 0: on the grid with a zero increment prepended,
+    out_{k+1} = G(t_k − 0) (the running product e^{−ρ_q t_k} without an exp per step).
+    """
+    inc = _increments_2d(increments)
+    padded = np.concatenate([np.zeros((inc.shape[0], 1)), inc], axis=1)
+    unit = np.zeros_like(padded)
+    unit[:, 0] = 1.0
+    return exp_sum_convolution(terms, padded, unit, np.ones_like(padded))[:, 1:]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# power-law convolution on a grid
+# ----------------------------------------------------------------------------------------------------------
 def convolve_power_law(positions, weights, exponent: float, scale: float, *, out_index=None,
                        tol: float = DEFAULT_TOL, q: int | None = None) -> np.ndarray:
     """Σ_{i≤k} w_i (1 + scale·(X_k − X_i))^{−exponent} for a monotone grid X = ``positions``, O(K·Q).

@@ -43,14 +43,17 @@ def add_parser(subparsers) -> None:
     t = sub.add_parser("table1", help="Table 1 of the FSL paper, numerically (derived vs fitted exponents)",
                        description="Optimise each schedule family under the top-M mode-sum FSL (B = 1) over a range "
                        "of D (and C), fit the exponents of the optimal final loss and compare with the derived ones.")
-    t.add_argument("--out", metavar="DIR", required=True, help="directory for table1.csv, table1.md and figures")
+    t.add_argument("--out", metavar="DIR", required=True,
+                   help="directory for table1.md, table1_exponents.csv (the table), table1.csv (every optimum) "
+                   "and table1.png/.pdf")
     t.add_argument("--size", choices=("ci", "full"), default="ci", help="range of D/C (default %(default)s)")
     t.add_argument("--cells", default="all", help="comma-separated subset, e.g. data-easy,data-hard (default all)")
     t.set_defaults(func=run_table1)
 
     o = sub.add_parser("optimal", help="numerically optimal schedule under the FSL objective (CSV)",
-                       description="Minimise the FSL final loss over η_0…η_{K−1} in [0, η_max]; writes step,lr "
-                       "and prints the comparison with the power decay / WSD-like shape.")
+                       description="Minimise the FSL final loss over η_0…η_{K−1} in [0, η_max] (L-BFGS-B, exact "
+                       "gradient, NumPy); writes step,lr and prints the comparison with the power decay / WSD-like "
+                       "shape and the stationarity law η ∝ (1 + u)^{(2β−1)/(2β)}.")
     _exponents(o)
     o.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="horizon K in steps (default %(default)s)")
     o.add_argument("--eta-max", type=float, default=DEFAULTS["eta_max"], help="LR cap η_max (default %(default)s)")

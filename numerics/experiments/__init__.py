@@ -55,6 +55,9 @@ _MODULES = (
     "numerics.experiments.plrf_fig3",
     "numerics.experiments.plrf_fig5",
     "numerics.experiments.plrf_batch_ramp",
+    "numerics.experiments.fsl_fig1",
+    "numerics.experiments.fsl_table1",
+    "numerics.experiments.fsl_optimal",
 )
 
 

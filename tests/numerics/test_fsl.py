@@ -102,23 +102,12 @@ def test_batched_rows_equal_single_rows_and_batch_schedule():
     np.testing.assert_allclose(fsl_curve(model, lrs[0], batch=4.0).noise, 0.5 * batched.noise[0], rtol=1e-10)
 
 
-def test_power_law_laplace_sum_accuracy():
-    """(1 + u)^{-p} from its Laplace representation, uniformly relative on [0, horizon]."""
-    for p in (1.1, 1.5, 1.875):
-        terms = power_law_exp_sum(p, 1e6)
-        u = np.concatenate(([0.0], np.logspace(-3, 6, 400)))
-        assert np.max(np.abs(terms(u) * (1 + u) ** p - 1)) < 1e-8
+def test_exp_sum_names_are_reexported_from_sumexp():
+    """numerics.sumexp is the one home of the sums of exponentials; the FSL's users keep their import path."""
+    from numerics import sumexp
 
-
-def test_compression_exact_for_few_modes_and_accurate_for_many():
-    lam = np.arange(1, 5001, dtype=float) ** -2.0
-    full = ExpSum(2 * lam, lam**2)
-    few = compress_modes(2 * lam[:5], lam[:5] ** 2, horizon=1e5)
-    np.testing.assert_allclose(np.sort(few.rates), np.sort(2 * lam[:5]))  # ≤ order modes per bin: kept as is
-    many = compress_modes(2 * lam, lam**2, horizon=1e5)
-    u = np.concatenate(([0.0], np.logspace(-2, 5, 200)))
-    assert many.size < 120
-    assert np.max(np.abs(many(u) / full(u) - 1)) < 1e-8
+    assert ExpSum is sumexp.ExpSum and compress_modes is sumexp.compress_modes
+    assert power_law_exp_sum is sumexp.power_law_exp_sum
 
 
 def test_closed_form_constant_lr_power_law():

@@ -80,3 +80,23 @@ def test_compute_limited_exponents():
     table = build_table1(cells=["compute-easy", "compute-hard"])
     for cell in table.cells:
         assert abs(cell.fitted_rate - cell.derived_rate) <= TOLERANCE, (cell.family, cell.phase, cell.fitted_rate)
+
+
+def test_experiment_writes_the_table_and_claims(tmp_path):
+    """``fsl_table1`` end to end on one cell with 2 sizes (≈ 2 s; the exponents themselves are checked above):
+    files, one ±0.05 claim per family plus (ii) and (iii)."""
+    from numerics import experiments
+    from numerics.experiments.fsl_table1 import fsl_table1
+
+    result = fsl_table1(tmp_path, cells=["data-easy"], points=2)
+    names = {p.split("/")[-1] for p in result.files}
+    assert names == {"fsl_table1.md", "fsl_table1.csv", "fsl_table1_exponents.csv", "fsl_table1.png",
+                     "fsl_table1.pdf"}
+    table = (tmp_path / "fsl_table1_exponents.csv").read_text().splitlines()
+    assert table[0].startswith("family,limit,phase") and len(table) == 1 + len(SCHEDULES)
+    claims = result.claims
+    assert len(claims) == len(SCHEDULES) + 2 + 2
+    rates = [c for c in claims if c.claim.startswith("Table 1 rate")]
+    assert all(c.tolerance == "±0.05" and np.isfinite(c.measured) for c in rates)
+    assert all(cell.seconds > 0 for cell in result.table.cells)
+    assert "fsl_table1" in experiments.names() and "Optimisation time" in result.markdown()
