@@ -1,0 +1,101 @@
+"""PLRF easy-phase collapse: η*_T(t) ≈ T^{b/a−1} f(t/T) at the notebook's a = 2.5, b = 1.2 (plrf.md §4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numerics import experiments
+from numerics.experiments import plrf_collapse as col
+from theory.results import registry
+
+
+@pytest.fixture(scope="module")
+def ladder():
+    # The quick ladder itself (N = 500, T = 100 … 5000, 7 horizons): ≈ 2 s on one core.
+    return col.compute_ladder(col.FEATURES, col.collapse_horizons(quick=True))
+
+
+@pytest.fixture(scope="module")
+def rows(ladder):
+    return {r.quantity.split(" ")[0]: r for r in col.exponent_rows(ladder)}
+
+
+def test_spectrum_is_normalised_as_in_the_notebook():
+    spectrum = col.normalised_spectrum(col.FEATURES)
+    # Σ λ_k c_k(0) = 1 (conventions.md: the notebook figures normalise w*); float64 sum of 500 terms.
+    assert spectrum.initial_loss() == pytest.approx(1.0, rel=1e-12) and spectrum.tail == 0.0
+    assert spectrum.eigenvalues[-1] == pytest.approx(500.0 ** -1.2)
+
+
+def test_every_schedule_is_a_certified_optimum(ladder):
+    for s in ladder.schedules:
+        assert s.max_residual <= 1e-6  # conventions.md: Pontryagin residual ≤ 1e-6 on inactive steps
+        assert s.lr.max() < col.ETA_MAX  # the cap η_max = 2 never binds in the easy phase
+
+
+def test_mid_training_scale_collapses_with_xi_peak(rows):
+    r = rows["ξ_mid"]
+    assert r.derived == pytest.approx(float(registry()["xi_peak"].evaluate(a=2.5, b=1.2)))
+    # ±0.05 (the project's fitted-exponent tolerance); measured 0.489 against 0.52.
+    assert abs(r.fitted - r.derived) <= 0.05 and r.passed and r.claimed
+
+
+def test_stationarity_exponent_and_delta(rows):
+    kappa, delta = rows["κ"], rows["δ"]
+    assert kappa.derived == pytest.approx(1 - 1 / 2.4) and delta.derived == pytest.approx(2 * 1.2 - 1)
+    # κ within ±0.05 and δ = κ/(1−κ) within ±0.05 at T = 5000 (measured 0.583 and 1.396).
+    assert abs(kappa.fitted - kappa.derived) <= 0.05 and abs(delta.fitted - delta.derived) <= 0.05
+    assert delta.fitted == pytest.approx(kappa.fitted / (1 - kappa.fitted))
+
+
+def test_step_based_delta_stays_below_2b_minus_1_and_rises(ladder, rows):
+    # The spec's finite-T caveat, shown rather than hidden: the fit in steps is biased low at every horizon, and
+    # the bias shrinks as T grows (measured 0.79 at T = 100 to 1.22 at T = 5000 against 1.4).
+    steps = np.array([col.step_decay_exponent(s.lr) for s in ladder.schedules])
+    assert np.all(steps < rows["δ_steps"].derived) and np.all(np.diff(steps) > 0)
+    assert not rows["δ_steps"].claimed
+
+
+def test_peak_exponent_is_warmup_limited(ladder, rows):
+    # The peak sits at the end of a warmup whose position t/T shrinks with T; the peak's slope is well below
+    # ξ = 0.52 at these horizons (measured 0.29). Reported as a failing claim, not hidden.
+    positions = ladder.peak_positions()
+    assert positions[0] > 0.2 and positions[-1] < 0.1 and np.all(np.diff(positions) < 0)
+    assert ladder.schedules[-1].lr[0] < 0.5 * ladder.peaks()[-1]  # a warmup, not a decay from t = 0
+    r = rows["ξ_peak"]
+    assert r.claimed and r.fitted < r.derived - 0.05 and not r.passed
+
+
+def test_larger_model_moves_the_peak_exponent_towards_theory(ladder):
+    # The finite-N part of the story: at N = 2000 the local peak slope between T = 1000 and 2000 is larger
+    # (closer to 0.52) than at N = 500 over the same horizons (measured 0.38 against 0.32).
+    small = col.compute_ladder(col.FEATURES, (1000, 2000))
+    large = col.compute_ladder(col.CONTROL_FEATURES, (1000, 2000))
+    slope = [-np.diff(np.log(lad.peaks()))[0] / np.log(2.0) for lad in (small, large)]
+    assert slope[1] > slope[0] + 0.03
+
+
+def test_remaining_intrinsic_time_and_fits_on_exact_power_laws():
+    lr = np.array([3.0, 2.0, 1.0])
+    np.testing.assert_allclose(col.remaining_intrinsic_time(lr), [6.0, 3.0, 1.0])
+    t = np.array([100, 200, 400, 800])
+    assert col.fit_scaling(t, 2.0 * t ** -0.52) == pytest.approx(0.52, abs=1e-12)
+    # A profile (1 − x)^δ exactly: the step fit recovers δ (to float64 rounding).
+    x = (np.arange(1000) + 0.5) / 1000
+    assert col.step_decay_exponent((1 - x) ** 1.4) == pytest.approx(1.4, abs=1e-10)
+    with pytest.raises(ValueError, match="too short"):
+        col.stationarity_exponent(np.full(5, 0.01))
+
+
+def test_experiment_writes_files_and_claims(tmp_path):
+    # Small overrides: a smoke test of the output path (the numbers are checked above).
+    result = col.plrf_collapse(tmp_path, horizons=(100, 200, 400), control_horizons_override=(200, 400))
+    names = {p.split("/")[-1] for p in result.files}
+    assert names == {"plrf_collapse_schedules.csv", "plrf_collapse_scaling.csv", "plrf_collapse_exponents.csv",
+                     "plrf_collapse.png", "plrf_collapse.pdf"}
+    schedules = (tmp_path / "plrf_collapse_schedules.csv").read_text().splitlines()
+    assert len(schedules) == 1 + (101 + 201 + 401) + (201 + 401)  # header + (T + 1) rows per schedule
+    assert len(result.claims) == 4 and all(c.tolerance == "±0.05" for c in result.claims)
+    assert "reported" in result.markdown() and result.runtime_s > 0
+    assert experiments.spec("plrf_collapse").budget_s == 40
