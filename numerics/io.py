@@ -19,6 +19,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Ite
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # mkstemp creates 0600; give the file the permissions a plain open() would (0666 minus the umask).
+    os.chmod(tmp, 0o666 & ~_current_umask())
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -29,6 +31,12 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Ite
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_savefig(fig, path: str | os.PathLike, **kwargs) -> None:
