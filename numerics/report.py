@@ -13,7 +13,8 @@ from pathlib import Path
 
 from numerics.io import atomic_write
 
-__all__ = ["write_reports", "report_markdown", "report_html", "budget_rows", "markdown_table_html"]
+__all__ = ["write_reports", "report_markdown", "report_html", "budget_rows", "budget_table_markdown",
+           "markdown_table_html"]
 
 
 def _verdict(passed: bool) -> str:
@@ -35,6 +36,22 @@ def budget_rows(run) -> list[tuple[str, str, str, str, str]]:
         passed = sum(c.passed for c in r.claims)
         rows.append((r.name, f"{r.budget_s:.0f} s", f"{r.runtime_s:.1f} s", _status(r), f"{passed}/{len(r.claims)}"))
     return rows
+
+
+def budget_table_markdown(run) -> str:
+    """The docs' budget table (docs/reproduce.md): experiment, title, source, quick budget, measured runtime,
+    claims passed — one row per record of a fresh (uncached) quick run."""
+    lines = ["| experiment | what | source | quick budget | measured | claims passed |",
+             "|---|---|---|---|---|---|"]
+    for r in run.records:
+        passed = sum(c.passed for c in r.claims)
+        lines.append(f"| `{r.name}` | {r.title} | {r.source} | {r.budget_s:.0f} s | {r.runtime_s:.1f} s | "
+                     f"{passed}/{len(r.claims)} |")
+    total = sum(r.budget_s for r in run.records)
+    measured = sum(r.runtime_s for r in run.records)
+    lines.append(f"| **total** | | | {total:.0f} s | {measured:.1f} s | "
+                 f"{sum(c.passed for c in run.claims)}/{len(run.claims)} |")
+    return "\n".join(lines)
 
 
 def _figures(record, suffix: str = ".png") -> list[str]:

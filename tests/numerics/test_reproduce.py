@@ -176,3 +176,15 @@ def test_markdown_table_html_renders_pipe_tables():
     out = markdown_table_html("intro <b>\n| a | b |\n|---|---|\n| 1 | 2 |")
     assert "<p>intro &lt;b&gt;</p>" in out and "<th>a</th>" in out and "<td>2</td>" in out
     assert out.count("<tr>") == 2, "the |---| separator row is not a table row"
+
+
+def test_docs_budget_table_lists_every_experiment_with_its_budget():
+    # docs/reproduce.md is written from one measured run (report.budget_table_markdown); it must stay in step
+    # with the registry: every experiment listed, with the budget it is registered with.
+    page = (Path(__file__).resolve().parents[2] / "docs" / "reproduce.md").read_text()
+    for name in experiments.names():
+        row = next((line for line in page.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"docs/reproduce.md has no budget row for {name}"
+        assert f"| {experiments.spec(name).budget_s:.0f} s |" in row, f"budget of {name} differs from the registry"
+    total = sum(experiments.spec(n).budget_s for n in experiments.names())
+    assert total < 600, f"quick budgets add up to {total:.0f} s, over the 10-minute target"
