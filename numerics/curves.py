@@ -9,8 +9,10 @@ Readers:
   from the file name (linear warmup 0 → 3e−4 over 2160 steps, then the named schedule) and checked against
   the sampled ``lr`` column;
 * :func:`load_lr_scheduling` — ``../shared/data/lr-scheduling`` (Schaipp et al. 2025) W&B JSON exports, WSD
-  cooldown runs joined to their base (stable) run;
-* :func:`read_tensorboard` — TensorBoard scalar logs, only when ``tbparse`` or ``tensorboard`` is importable.
+  cooldown runs joined to their base (stable) run; :func:`lr_scheduling_models` groups them per model
+  (architecture + batch + dataset) into the protocol "fit the cosine runs, predict every WSD run";
+* :func:`read_tensorboard` — TensorBoard scalar logs (``events.out.tfevents.*``), read by a small built-in
+  TFRecord/protobuf parser (:func:`tensorboard_scalars`): no TensorFlow, tensorboard or tbparse needed.
 """
 
 from __future__ import annotations
@@ -18,14 +20,24 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
+import struct
 import warnings
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from numerics.io import atomic_write
+
+
+def default_data_root() -> Path:
+    """The shared data folder: ``$LRWB_DATA`` if set, else ``../shared/data`` next to the repository."""
+    if os.environ.get("LRWB_DATA"):
+        return Path(os.environ["LRWB_DATA"])
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @dataclass(frozen=True)
@@ -209,7 +221,8 @@ MULTIPOWER_TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_2
 
 
 def multipower_schedule(name: str, horizon: int) -> np.ndarray:
-    """The per-step schedule of a multipower run (README of the data): linear warmup 0 → 3e−4 over 2160 steps,
+    """The per-step schedule of a multipower run (README of the data): linear warmup 0 → 3e−4 over 2160 steps
+    (η_t = 3e−4·t/2159, t < 2160: the peak is reached at step 2159, as in the MPL authors' code),
     then ``constant_N``, ``cosine_N`` (to 3e−5 at step N), ``wsd_S_E`` (exponential 3e−4 → 3e−5 over S…E),
     ``wsdld_S_E`` (linear over S…E) or ``wsdcon_K`` (K·1e−5 from step 8000 on)."""
     t = np.arange(horizon, dtype=float)
@@ -232,7 +245,8 @@ def multipower_schedule(name: str, horizon: int) -> np.ndarray:
     else:
         raise ValueError(f"unknown multipower run {name!r}; expected constant_N, cosine_N, wsd_S_E, wsdld_S_E "
                          "or wsdcon_K")
-    return np.where(t < w, peak * t / w, post)
+    # linear warmup 0 → peak reached at step W − 1 (numpy.linspace(0, peak, W), as the MPL authors' code)
+    return np.where(t < w, peak * t / (w - 1), post)
 
 
 def load_multipower(root, size: int, names=None, *, check_tol: float = 1e-6) -> dict[str, TrainingCurve]:
@@ -256,7 +270,8 @@ def load_multipower(root, size: int, names=None, *, check_tol: float = 1e-6) -> 
         sched = multipower_schedule(f.stem, int(steps[-1]) + 1)
         rel = np.max(np.abs(sched[steps] - arr[:, 1]) / arr[:, 1])
         if rel > check_tol:
-            raise ValueError(f"{f}: rebuilt schedule differs from the logged lr by {rel:.2g} (relative) > {check_tol:g}")
+            raise ValueError(f"{f}: rebuilt schedule differs from the logged lr by {rel:.2g} (relative) "
+                             f"> {check_tol:g}")
         out[f.stem] = TrainingCurve(f.stem, sched, steps, arr[:, 2], MULTIPOWER_WARMUP, f"{f} (rebuilt schedule)")
     return out
 
@@ -283,11 +298,12 @@ class RunInfo:
 
 
 def _run_info(path: Path, cfg: dict) -> RunInfo:
-    model = f"L{cfg.get('n_layer')}H{cfg.get('n_head')}E{cfg.get('n_embd')}B{cfg.get('batch_size')}x{cfg.get('acc_steps')}"
+    model = (f"L{cfg.get('n_layer')}H{cfg.get('n_head')}E{cfg.get('n_embd')}"
+             f"B{cfg.get('batch_size')}x{cfg.get('acc_steps')}")
     sched = str(cfg.get("scheduler"))
     shape = None
     if sched == "wsd":
-        shape = "exp" if cfg.get("wsd_exponential_decay") else str(cfg.get("decay_type", "linear"))
+        shape = "exp" if cfg.get("wsd_exponential_decay") else str(cfg.get("decay_type") or "linear")
     return RunInfo(str(path), model, str(cfg.get("dataset")), float(cfg.get("lr")), sched,
                    int(cfg.get("iterations")), int(cfg.get("warmup_steps", 0)),
                    float(cfg["wsd_fract_decay"]) if sched == "wsd" and "wsd_fract_decay" in cfg else None,
@@ -417,50 +433,269 @@ def _lr_scheduling_curve(info: RunInfo, it, loss, lr_it, lr) -> TrainingCurve | 
     return TrainingCurve(name, sched, steps, loss, w, f"{info.path} (train_lr interpolated)")
 
 
-# ----------------------------------------------------------------------------------------------------------
-# TensorBoard
+@dataclass(frozen=True)
+class LRSchedulingModel:
+    """One model of ``lr-scheduling`` (architecture, batch and dataset) with its protocol split.
 
-
-def read_tensorboard(logdir, *, loss_tag: str = "train/loss", lr_tag: str = "train/lr", warmup: int = 0,
-                     name: str | None = None) -> TrainingCurve:
-    """A curve from TensorBoard scalars (needs ``tbparse`` or ``tensorboard``; ImportError otherwise).
-
-    The lr scalar is interpolated to every step (warning when it is not logged at every step).
+    ``fit``: the cosine runs (every peak LR and horizon); ``predict``: every WSD run (cooldowns joined to their
+    base run; a WSD run without cooldown is the constant-LR base run). Run names are short and unique:
+    ``cos_lr0.002_T7000_to0.1`` (cosine to 10% of the peak), ``wsd_lr0.001_T7000_cd0.2_linear``.
     """
-    scalars = _tb_scalars(Path(logdir))
-    for tag in (loss_tag, lr_tag):
-        if tag not in scalars:
-            raise ValueError(f"{logdir}: no scalar tag {tag!r}; tags: {', '.join(sorted(scalars))}")
-    ls, lv = scalars[loss_tag]
-    rs, rv = scalars[lr_tag]
-    rows = {}
-    for s, v in zip(ls, lv):
-        rows[int(s)] = v
-    lr_at = np.interp(np.asarray(sorted(rows)), rs, rv)
-    arr = np.column_stack([sorted(rows), lr_at, [rows[s] for s in sorted(rows)]])
-    curve = _curve_from_rows(name or Path(logdir).name, arr, None, warmup, str(logdir))
-    if len(rs) == int(max(rs)) + 1:
-        curve = TrainingCurve(curve.name, np.asarray(rv, dtype=float)[np.argsort(rs)], curve.steps, curve.loss,
-                              warmup, f"{logdir} (per-step lr scalar)")
-    return curve
+
+    key: str
+    fit: tuple[str, ...]
+    predict: tuple[str, ...]
+    curves: dict = field(repr=False)  # run name -> TrainingCurve
+    infos: dict = field(repr=False)  # run name -> RunInfo
 
 
-def _tb_scalars(logdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    try:
-        from tbparse import SummaryReader
+def lr_scheduling_run_name(info: RunInfo, curve: TrainingCurve) -> str:
+    """Short run name from the config (see :class:`LRSchedulingModel`)."""
+    if info.scheduler.startswith("cos"):
+        final = float(curve.lr[curve.steps[-1]]) / info.lr
+        return f"cos_lr{info.lr:g}_T{info.iterations}_to{round(final, 1):g}"
+    if info.scheduler == "wsd":
+        if not info.decay_fraction:
+            return f"wsd_lr{info.lr:g}_T{info.iterations}_stable"
+        return f"wsd_lr{info.lr:g}_T{info.iterations}_cd{info.decay_fraction:g}_{info.decay_shape}"
+    return f"{info.scheduler}_lr{info.lr:g}_T{info.iterations}"
 
-        df = SummaryReader(str(logdir)).scalars
-        return {tag: (g["step"].to_numpy(), g["value"].to_numpy()) for tag, g in df.groupby("tag")}
-    except ImportError:
-        pass
-    try:
-        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    except ImportError:
-        raise ImportError("reading TensorBoard logs needs tbparse or tensorboard (pip install tbparse)") from None
-    acc = EventAccumulator(str(logdir))
-    acc.Reload()
+
+def lr_scheduling_models(root, *, folder: str | None = None, loss: str = "val") -> dict[str, LRSchedulingModel]:
+    """Every model of ``lr-scheduling`` (key ``DATASET_L{layers}H{heads}E{embd}B{batch}x{acc}``) with its
+    cosine (fit) and WSD (predict) runs; models lacking either kind are left out."""
+    groups: dict[str, list] = {}
+    for info, curve in load_lr_scheduling(root, folder=folder, loss=loss):
+        groups.setdefault(f"{info.dataset}_{info.model}", []).append((info, curve))
     out = {}
-    for tag in acc.Tags().get("scalars", []):
-        ev = acc.Scalars(tag)
-        out[tag] = (np.array([e.step for e in ev]), np.array([e.value for e in ev]))
+    for key in sorted(groups):
+        runs = sorted(groups[key], key=lambda r: (r[0].scheduler, r[0].lr, r[0].iterations, r[0].path))
+        names = [lr_scheduling_run_name(i, c) for i, c in runs]
+        seen: Counter = Counter()
+        total = Counter(names)
+        unique = []
+        for n in names:  # two runs with the same name (a repeated configuration): suffix #1, #2
+            seen[n] += 1
+            unique.append(n if total[n] == 1 else f"{n}#{seen[n]}")
+        curves, infos = {}, {}
+        for n, (info, curve) in zip(unique, runs):
+            curves[n] = TrainingCurve(n, curve.lr, curve.steps, curve.loss, curve.warmup, curve.source)
+            infos[n] = info
+        fit = tuple(n for n in unique if infos[n].scheduler.startswith("cos"))
+        predict = tuple(n for n in unique if infos[n].scheduler == "wsd")
+        if fit and predict:
+            out[key] = LRSchedulingModel(key, fit, predict, curves, infos)
     return out
+
+
+def select_lr_scheduling_model(models: dict[str, LRSchedulingModel], name: str) -> LRSchedulingModel:
+    """The model whose key is ``name`` or, failing that, the only one whose key contains it."""
+    if name in models:
+        return models[name]
+    hits = [k for k in models if name.lower() in k.lower()]
+    if len(hits) == 1:
+        return models[hits[0]]
+    what = "matches several models" if hits else "matches no model"
+    raise ValueError(f"lr-scheduling model {name!r} {what}; models: {', '.join(hits or models)}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TensorBoard: a minimal reader of event files (TFRecord framing + the few protobuf fields of scalars)
+
+_EVENT_GLOB = "*tfevents*"
+
+
+def read_tensorboard(logdir, *, loss_tag: str = "train/loss", lr_tag: str | None = "train/lr",
+                     schedule: str | None = None, warmup: int = 0, name: str | None = None) -> TrainingCurve:
+    """A curve from a TensorBoard run folder (or one event file): the ``loss_tag`` scalar at its logged steps
+    and the per-step schedule from the ``lr_tag`` scalar.
+
+    The schedule: the ``lr_tag`` values when they cover every step 0 … K−1 (K = last loss step + 1); else the
+    spec ``schedule`` when given; else the logged lr interpolated linearly between its steps, with a warning
+    (before its first logged step: a linear ramp from 0 over ``warmup`` steps when ``warmup`` > 0, else held).
+    Scalars are taken at their global step as logged. Several event files in one folder (a resumed run) are
+    read in name order; a step logged twice keeps its last value.
+    """
+    path = Path(logdir)
+    scalars = tensorboard_scalars(path)
+    if loss_tag not in scalars:
+        raise ValueError(f"{path}: no scalar tag {loss_tag!r}; tags: {', '.join(sorted(scalars)) or 'none'}")
+    steps, loss = scalars[loss_tag]
+    name = name or (path.name if path.is_dir() else path.parent.name)
+    horizon = int(steps[-1]) + 1
+    if schedule is not None:
+        from numerics.schedules import parse_schedule
+
+        lr = np.asarray(parse_schedule(schedule).values(horizon), dtype=float)
+        how = f"schedule {schedule}"
+    else:
+        if lr_tag is None or lr_tag not in scalars:
+            raise ValueError(f"{path}: no scalar tag {lr_tag!r} for the learning rate (pass schedule=SPEC); "
+                             f"tags: {', '.join(sorted(scalars))}")
+        lr_steps, lr_values = scalars[lr_tag]
+        horizon = max(horizon, int(lr_steps[-1]) + 1)
+        if lr_steps[0] == 0 and lr_steps.size == horizon:  # strictly increasing, so every step is there
+            lr, how = lr_values.astype(float), f"per-step {lr_tag} scalar"
+        else:
+            warnings.warn(f"{name}: {lr_tag} is logged at {lr_steps.size} of {horizon} steps; interpolating "
+                          "linearly between logged steps (pass schedule=SPEC for the exact schedule)", stacklevel=2)
+            grid = np.arange(horizon)
+            lr = np.interp(grid, lr_steps, lr_values)
+            if warmup > 0 and lr_steps[0] > 0:
+                ramp = grid < min(warmup, int(lr_steps[0]))
+                lr[ramp] = lr_values[0] * grid[ramp] / min(warmup, int(lr_steps[0]))
+            how = f"{lr_tag} scalar interpolated"
+    return TrainingCurve(name, lr, steps, loss, int(warmup), f"{path} ({how})")
+
+
+def tensorboard_scalars(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """tag -> (steps, values) of every scalar in a run folder's event files (or in one event file), sorted
+    by step. Scalars come as ``simple_value`` (``SummaryWriter.add_scalar`` of torch and TF1) or as a
+    float/double scalar tensor (TF2 ``tf.summary.scalar``); other summaries are skipped."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob(_EVENT_GLOB) if p.is_file())
+        if not files:
+            raise FileNotFoundError(f"{path}: no TensorBoard event files ({_EVENT_GLOB})")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise FileNotFoundError(f"TensorBoard log {path} not found")
+    table: dict[str, dict[int, float]] = {}
+    for f in files:
+        for step, tag, value in _event_file_scalars(f):
+            table.setdefault(tag, {})[step] = value
+    out = {}
+    for tag, by_step in table.items():
+        steps = np.array(sorted(by_step), dtype=np.int64)
+        out[tag] = (steps, np.array([by_step[s] for s in steps], dtype=float))
+    return out
+
+
+def _event_file_scalars(path: Path):
+    """Yield (step, tag, value) from one event file. TFRecord framing: uint64 length, uint32 masked CRC-32C of
+    the length, the record, uint32 masked CRC-32C of the record (little endian). The length CRC is checked
+    (a misframed or corrupted file raises); a truncated last record (a writer still running) ends the file
+    with a warning."""
+    data = path.read_bytes()
+    pos = 0
+    while pos < len(data):
+        if pos + 12 > len(data):
+            warnings.warn(f"{path}: truncated record header at byte {pos}; stopped there", stacklevel=3)
+            return
+        header = data[pos:pos + 8]
+        (length,) = struct.unpack("<Q", header)
+        (length_crc,) = struct.unpack("<I", data[pos + 8:pos + 12])
+        if _masked_crc32c(header) != length_crc:
+            raise ValueError(f"{path}: corrupted TFRecord at byte {pos} (length checksum mismatch); "
+                             "not a TensorBoard event file?")
+        end = pos + 12 + length + 4
+        if end > len(data):
+            warnings.warn(f"{path}: truncated record at byte {pos}; stopped there", stacklevel=3)
+            return
+        yield from _event_scalars(data[pos + 12:pos + 12 + length])
+        pos = end
+
+
+def _event_scalars(event: bytes):
+    """Scalars of one ``tensorflow.Event``: step (field 2) and summary (field 5) → values (field 1)."""
+    step, summary = 0, None
+    for number, wire, value in _proto_fields(event):
+        if number == 2 and wire == 0:
+            step = value - (1 << 64) if value >= 1 << 63 else value  # int64 two's complement
+        elif number == 5 and wire == 2:
+            summary = value
+    if summary is None:
+        return
+    for number, wire, value in _proto_fields(summary):
+        if number != 1 or wire != 2:
+            continue
+        tag, scalar = None, None
+        for n, w, v in _proto_fields(value):  # Summary.Value: tag 1, simple_value 2, tensor 8
+            if n == 1 and w == 2:
+                tag = v.decode("utf-8", errors="replace")
+            elif n == 2 and w == 5:
+                scalar = struct.unpack("<f", v)[0]
+            elif n == 8 and w == 2:
+                scalar = _scalar_tensor(v)
+        if tag is not None and scalar is not None:
+            yield int(step), tag, float(scalar)
+
+
+def _scalar_tensor(tensor: bytes) -> float | None:
+    """The value of a float (dtype 1) or double (dtype 2) scalar ``TensorProto``, else None."""
+    dtype, content, floats, doubles = 0, b"", b"", b""
+    for n, w, v in _proto_fields(tensor):
+        if n == 1 and w == 0:
+            dtype = v
+        elif n == 4 and w == 2:
+            content = v
+        elif n == 5:  # float_val: packed (wire 2) or one fixed32 (wire 5)
+            floats += v
+        elif n == 6:
+            doubles += v
+    if dtype == 1:
+        raw = content or floats
+        return struct.unpack("<f", raw[:4])[0] if len(raw) >= 4 else None
+    if dtype == 2:
+        raw = content or doubles
+        return struct.unpack("<d", raw[:8])[0] if len(raw) >= 8 else None
+    return None
+
+
+def _proto_fields(buf: bytes):
+    """Yield (field number, wire type, value) of a protobuf message: varints as int, fixed64/fixed32 and
+    length-delimited fields as bytes."""
+    pos, n = 0, len(buf)
+    while pos < n:
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 1:
+            value, pos = buf[pos:pos + 8], pos + 8
+        elif wire == 2:
+            size, pos = _varint(buf, pos)
+            value, pos = buf[pos:pos + size], pos + size
+        elif wire == 5:
+            value, pos = buf[pos:pos + 4], pos + 4
+        else:
+            raise ValueError(f"protobuf wire type {wire} (groups) is not used by event files; corrupted data?")
+        if pos > n:
+            raise ValueError("truncated protobuf field in a TensorBoard event")
+        yield number, wire, value
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result, shift = 0, 0
+    while True:
+        if pos >= len(buf):
+            raise ValueError("truncated varint in a TensorBoard event")
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _crc32c_table() -> list[int]:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1  # Castagnoli polynomial, reflected
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def _masked_crc32c(data: bytes) -> int:
+    """TFRecord's masked CRC-32C: rotate right by 15 and add 0xa282ead8 (mod 2³²)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF

@@ -36,12 +36,14 @@ KERNEL_TOL = 1e-9  # absolute error of the kernels; far below the ~1e−3 loss n
 
 @dataclass(frozen=True)
 class Parameter:
-    """One law parameter: bounds and whether the optimiser works with log(value)."""
+    """One law parameter: bounds, whether L-BFGS-B works with log(value), and its AdamW step size (natural units;
+    the MPL values are the MPL authors': 5e−2 for L0, A, B, C and 5e−3 for the exponents)."""
 
     name: str
     lower: float
     upper: float
     log: bool = False
+    adam_lr: float = 5e-2
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,13 @@ def validate_schedule(lr, eval_steps, warmup: int) -> tuple[np.ndarray, np.ndarr
     return eta, steps
 
 
-def lr_drops(eta: np.ndarray, warmup: int) -> np.ndarray:
-    """d_i = η_{i−1} − η_i for i > warmup, 0 before (the warmup's increases are not counted as drops)."""
+def lr_drops(eta: np.ndarray, warmup: int, warmup_drops: bool = False) -> np.ndarray:
+    """d_i = η_{i−1} − η_i (i ≥ 1). ``warmup_drops=False``: 0 for i ≤ warmup (the warmup's increases are not
+    LR decays); ``True``: the warmup's increases enter as negative drops (the MPL authors' reference code)."""
     d = np.zeros_like(eta)
     d[1:] = eta[:-1] - eta[1:]
-    d[: warmup + 1] = 0.0
+    if not warmup_drops:
+        d[: warmup + 1] = 0.0
     return d
 
 
@@ -109,6 +113,12 @@ class Law:
     def initial_guess(self, loss_values: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def surrogate_start(self, L0: float, A: float, alpha: float, B: float, x_typical: float) -> np.ndarray:
+        """A start from the instant-drop surrogate L0 + A X^{−α} − B (η_peak − η_k) (every law's limit where a
+        drop acts at once and fully): the same L0, power term and equilibrium drop per unit LR, the kernel
+        shape at a neutral default. ``x_typical``: a typical intrinsic time of the fitted points."""
+        raise NotImplementedError
+
     def check_theta(self, theta) -> np.ndarray:
         th = np.asarray(theta, dtype=float)
         if th.shape != (len(self.params),):
@@ -129,16 +139,17 @@ class FSLLaw(Law):
 
     beta: float | None = None
     kernel_tol: float = KERNEL_TOL
+    warmup_drops: bool = False
     name: str = "fsl"
     linear_params: tuple[str, ...] = ("L0", "c1", "c2")
     params: tuple[Parameter, ...] = field(default=(
         Parameter("L0", 0.0, 20.0),
         Parameter("c1", 1e-4, 1e3, log=True),
-        Parameter("s", 0.01, 3.0),
+        Parameter("s", 0.01, 3.0, adam_lr=5e-3),
         Parameter("c2", 1e-4, 1e4, log=True),
         Parameter("c3", 1e-4, 1e3, log=True),
         Parameter("c4", 1e-3, 1e4, log=True),
-        Parameter("gamma", 0.05, 3.0),
+        Parameter("gamma", 0.05, 3.0, adam_lr=5e-3),
     ))
 
     def __post_init__(self):
@@ -156,6 +167,12 @@ class FSLLaw(Law):
         lo = float(np.min(loss_values))
         return self.check_theta(np.array([0.9 * lo, 0.1 * lo, 0.5, 1.0, 1.0, 1.0, 0.6][: len(self.params)]))
 
+    def surrogate_start(self, L0, A, alpha, B, x_typical):
+        # c2 (c3 + X^{−s}) ≈ B at the typical X with c3 = 1; s = α (one exponent in the theory)
+        s = float(np.clip(alpha, 0.02, 2.9))
+        th = np.array([L0, A, s, B / (1.0 + x_typical ** (-s)), 1.0, 1.0, 0.5])
+        return np.clip(th[: len(self.params)], self.bounds()[:, 0], self.bounds()[:, 1])
+
     def _grid(self, c4: float, gam: float, x_last: float):
         # nodes for the current (c4, γ); max_exponent γ+1 covers the c4-derivative identity
         return log_nodes(gam, c4 * x_last, tol=self.kernel_tol, max_exponent=gam + 1.0)
@@ -165,7 +182,7 @@ class FSLLaw(Law):
         L0, c1, s, c2, c3, c4, gam = self._full(th)
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         x = np.cumsum(eta)
-        d = lr_drops(eta, warmup)
+        d = lr_drops(eta, warmup, self.warmup_drops)
         with np.errstate(divide="ignore", invalid="ignore"):
             logx = np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0)
         xs = np.where(x > 0, np.exp(-s * logx), 0.0)  # X^{-s}; only used where d ≠ 0 or at eval steps
@@ -205,7 +222,7 @@ class FSLLaw(Law):
         L0, c1, s, c2, c3, c4, gam = self._full(self.check_theta(theta))
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         x = np.cumsum(eta)
-        d = lr_drops(eta, warmup)
+        d = lr_drops(eta, warmup, self.warmup_drops)
         out = np.empty(steps.size)
         for n, k in enumerate(steps):
             xi = x[: k + 1]
@@ -231,21 +248,26 @@ class MultiPowerLaw(Law):
     """
 
     kernel_tol: float = KERNEL_TOL
+    warmup_drops: bool = True
     name: str = "mpl"
     linear_params: tuple[str, ...] = ("L0", "A", "B")
     params: tuple[Parameter, ...] = field(default=(
         Parameter("L0", 0.0, 20.0),
         Parameter("A", 1e-4, 1e3, log=True),
-        Parameter("alpha", 0.01, 3.0),
+        Parameter("alpha", 0.01, 3.0, adam_lr=5e-3),
         Parameter("B", 1e-2, 1e5, log=True),
         Parameter("C", 1e-3, 1e3, log=True),
-        Parameter("beta", 0.05, 3.0),
-        Parameter("gamma", 0.0, 1.2),
+        Parameter("beta", 0.05, 3.0, adam_lr=5e-3),
+        Parameter("gamma", 0.0, 1.2, adam_lr=5e-3),
     ))
 
     def initial_guess(self, loss_values):
         lo = float(np.min(loss_values))
         return self.check_theta(np.array([0.9 * lo, 0.5, 0.5, 300.0, 2.0, 0.6, 0.5]))
+
+    def surrogate_start(self, L0, A, alpha, B, x_typical):
+        # the MPL authors' start: the surrogate's (L0, A, α, B) as they are, C = 1, β = 0.5, γ = 0.5
+        return np.clip(np.array([L0, A, alpha, B, 1.0, 0.5, 0.5]), self.bounds()[:, 0], self.bounds()[:, 1])
 
     def _grid(self, chat: float, beta: float, gam: float, x_last: float, peak: float, eta_min: float):
         # node variable v = log u' with u' = u·s_i, s_i = (η_i/peak)^{−γ} ≥ 1; rates Ĉ e^v, Ĉ = C·peak^{−γ}
@@ -261,7 +283,7 @@ class MultiPowerLaw(Law):
         L0, A, alpha, B, C, beta, gam = self.check_theta(theta)
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         x = np.cumsum(eta)
-        d = lr_drops(eta, warmup)
+        d = lr_drops(eta, warmup, self.warmup_drops)
         peak = float(eta.max())
         eta_c = np.maximum(eta, ETA_FLOOR_FRACTION * peak)
         chat = C * peak ** (-gam)
@@ -317,7 +339,7 @@ class MultiPowerLaw(Law):
         L0, A, alpha, B, C, beta, gam = self.check_theta(theta)
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         x = np.cumsum(eta)
-        d = lr_drops(eta, warmup)
+        d = lr_drops(eta, warmup, self.warmup_drops)
         eta_c = np.maximum(eta, ETA_FLOOR_FRACTION * float(eta.max()))
         x_prev = np.concatenate([[0.0], x[:-1]])
         out = np.empty(steps.size)
@@ -329,57 +351,76 @@ class MultiPowerLaw(Law):
 
 
 def _mpl_node_sums(eta, d, g_leta, gb_leta, leta, ev, rates, steps, n_ch, z_cut):
-    """H[o, c, j] = Σ_{i≤k_o} d_i e^{γβ lη_i} e^{−z_ij} f_c(i, j) e^{−r_j (X_{k_o} − X_{i−1})}, z_ij = e^{v_j} e^{γ lη_i}.
+    """H[o, c, j] = Σ_{i≤k_o} d_i e^{γβ lη_i} e^{−z_ij} f_c(i, j) e^{−r_j (X_{k_o} − X_{i−1})},
+    z_ij = e^{v_j} e^{γ lη_i}.
 
     f_0 = 1, f_1 = lη_i, f_2 = z_ij, f_3 = z_ij lη_i (the channels of the gradient); lagged recursion
-    H(k) = (H(k−1) + source_k)·e^{−r Δ_k}, Δ_k = η_k; the decay vector is reused while η is constant.
+    H(k) = (H(k−1) + source_k)·e^{−r Δ_k}, Δ_k = η_k.
     """
     return _mpl_kernel(*(np.ascontiguousarray(a, dtype=float) for a in (eta, d, g_leta, gb_leta, leta, ev, rates)),
                        np.ascontiguousarray(steps, dtype=np.int64), int(n_ch),
                        np.ascontiguousarray(z_cut, dtype=float))
 
 
+TAYLOR_MAX = 1e-2  # |x| below which e^{x} is updated by a 5th-order Taylor factor (error ≤ |x|⁶/720 ≈ 1.4e−15)
+TAYLOR_REFRESH = 256  # exact exp after this many Taylor updates of one factor (bounds rounding drift)
+
+
 def _mpl_py(eta, d, g_leta, gb_leta, leta, ev, rates, steps, n_ch, z_cut):
+    # Two exponentials per node and step dominate: the decay e^{−r_j η_k} and the source factor e^{−z_jk}. Both
+    # are multiplied forward by a Taylor factor while their argument moves by |x| < 1e−2 (cosine-like
+    # schedules move η by ~1e−4 of itself per step), with an exact exp every 256 updates and on larger moves.
     q = rates.shape[0]
     out = np.zeros((steps.shape[0], n_ch, q))
     state = np.zeros((n_ch, q))
     decay = np.ones(q)
+    n_decay = np.full(q, TAYLOR_REFRESH)  # Taylor updates since the last exact exp (start: force exact)
+    ez = np.ones(q)  # e^{−e^{v_j} p_j} cached at p_j
+    p_at = np.full(q, -1.0)
+    n_ez = np.full(q, TAYLOR_REFRESH)
     last = -1.0
-    since_exact = 0
-    r_max = rates.max()
     o = 0
     for k in range(steps[-1] + 1):
         if eta[k] != last:
-            x0 = -(eta[k] - last)
-            if last >= 0.0 and abs(x0) * r_max < 1e-3 and since_exact < 256:
-                # slowly varying η (cosine): e^{−r η_k} = e^{−r η_{k−1}}·e^{−r Δη}, 4th-order Taylor
-                # (error ≤ (1e−3)^5/120 per step; an exact refresh every 256 updates)
-                for j in range(q):
-                    x = rates[j] * x0
-                    decay[j] *= 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0))))
-                since_exact += 1
-            else:
-                for j in range(q):
+            dx = eta[k] - last
+            for j in range(q):
+                x = -rates[j] * dx
+                if last >= 0.0 and abs(x) < TAYLOR_MAX and n_decay[j] < TAYLOR_REFRESH:
+                    decay[j] *= 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0)))))
+                    n_decay[j] += 1
+                else:
                     decay[j] = math.exp(-rates[j] * eta[k])
-                since_exact = 0
+                    n_decay[j] = 0
             last = eta[k]
+        cut = 0
         if d[k] != 0.0:
             pk = math.exp(g_leta[k])
             amp = d[k] * math.exp(gb_leta[k])
+            lk = leta[k]
+            cut = q
             for j in range(q):
                 z = ev[j] * pk
                 if z > z_cut[j]:
-                    break  # node weight × e^{−z} < e^{−30}: this node and all higher ones are negligible
-                src = amp * math.exp(-z)
-                state[0, j] = (state[0, j] + src) * decay[j]
+                    cut = j  # node weight × e^{−z} < e^{−30}: this node and all higher ones get no source
+                    break
+                y = -ev[j] * (pk - p_at[j])
+                if p_at[j] >= 0.0 and abs(y) < TAYLOR_MAX and n_ez[j] < TAYLOR_REFRESH:
+                    ez[j] *= 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0)))))
+                    n_ez[j] += 1
+                else:
+                    ez[j] = math.exp(-z)
+                    n_ez[j] = 0
+                p_at[j] = pk
+                src = amp * ez[j]
+                dj = decay[j]
+                state[0, j] = (state[0, j] + src) * dj
                 if n_ch > 1:
-                    state[1, j] = (state[1, j] + src * leta[k]) * decay[j]
-                    state[2, j] = (state[2, j] + src * z) * decay[j]
-                    state[3, j] = (state[3, j] + src * z * leta[k]) * decay[j]
-        else:
-            for c in range(n_ch):
-                for j in range(q):
-                    state[c, j] *= decay[j]
+                    state[1, j] = (state[1, j] + src * lk) * dj
+                    state[2, j] = (state[2, j] + src * z) * dj
+                    state[3, j] = (state[3, j] + src * z * lk) * dj
+        for c in range(n_ch):  # nodes without a source this step only decay
+            for j in range(cut, q):
+                state[c, j] *= decay[j]
         while o < steps.shape[0] and steps[o] == k:
             out[o] = state
             o += 1
@@ -402,25 +443,30 @@ except ImportError:  # pragma: no cover - slow pure-Python fallback
 class MomentumLaw(Law):
     """Momentum law (Tissue et al. 2024): L0 + A X^{−α} − C Σ_{i≤k} m_i, m_i = λ m_{i−1} + d_i. O(K)."""
 
+    warmup_drops: bool = False
     name: str = "momentum"
     linear_params: tuple[str, ...] = ("L0", "A", "C")
     params: tuple[Parameter, ...] = field(default=(
         Parameter("L0", 0.0, 20.0),
         Parameter("A", 1e-4, 1e3, log=True),
-        Parameter("alpha", 0.01, 3.0),
+        Parameter("alpha", 0.01, 3.0, adam_lr=5e-3),
         Parameter("C", 1e-4, 1e5, log=True),
-        Parameter("lam", 0.9, 0.99999),
+        Parameter("lam", 0.9, 0.99999, adam_lr=5e-4),
     ))
 
     def initial_guess(self, loss_values):
         lo = float(np.min(loss_values))
         return self.check_theta(np.array([0.9 * lo, 0.5, 0.5, 1.0, 0.999]))
 
+    def surrogate_start(self, L0, A, alpha, B, x_typical):
+        # Σ_i m_i → Σ d_i/(1 − λ) once the momentum has settled: C = B (1 − λ) at λ = 0.999
+        return np.clip(np.array([L0, A, alpha, B * 1e-3, 0.999]), self.bounds()[:, 0], self.bounds()[:, 1])
+
     def evaluate(self, theta, lr, eval_steps, *, warmup=0, jacobian=False):
         L0, A, alpha, C, lam = self.check_theta(theta)
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         x = np.cumsum(eta)
-        d = lr_drops(eta, warmup)
+        d = lr_drops(eta, warmup, self.warmup_drops)
         m = lfilter([1.0], [1.0, -lam], d)
         s2 = np.cumsum(m)[steps]
         lx = np.log(x[steps])
@@ -438,7 +484,7 @@ class MomentumLaw(Law):
         L0, A, alpha, C, lam = self.check_theta(theta)
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         x = np.cumsum(eta)
-        d = lr_drops(eta, warmup)
+        d = lr_drops(eta, warmup, self.warmup_drops)
         out = np.empty(steps.size)
         for n, k in enumerate(steps):
             i = np.arange(k + 1)

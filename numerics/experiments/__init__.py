@@ -61,6 +61,7 @@ _MODULES = (
     "numerics.experiments.fsl_fig1",
     "numerics.experiments.fsl_table1",
     "numerics.experiments.fsl_optimal",
+    "numerics.experiments.real_curves",
 )
 
 

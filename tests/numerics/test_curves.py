@@ -6,12 +6,15 @@ import numpy as np
 import pytest
 
 from numerics.curves import (MULTIPOWER_WARMUP, TrainingCurve, load_lr_scheduling, load_multipower,
-                             multipower_schedule, read_curves_csv, write_curves_csv)
+                             lr_scheduling_models, multipower_schedule, read_curves_csv, read_tensorboard,
+                             select_lr_scheduling_model, tensorboard_scalars, write_curves_csv)
 
 
 def test_multipower_schedules_by_hand():
     # values computed by hand from the data README's description
-    assert multipower_schedule("constant_24000", 3000)[1080] == pytest.approx(1.5e-4)  # half-way up the warmup
+    # the warmup reaches the peak at step 2159 (numpy.linspace(0, 3e−4, 2160) in the MPL authors' code)
+    assert multipower_schedule("constant_24000", 3000)[1080] == pytest.approx(3e-4 * 1080 / 2159)
+    assert multipower_schedule("constant_24000", 3000)[2159] == 3e-4
     wsd = multipower_schedule("wsd_20000_24000", 24000)
     assert wsd[19999] == 3e-4 and wsd[22000] == pytest.approx(3e-4 * 0.1**0.5)
     assert multipower_schedule("wsdld_20000_24000", 24000)[22000] == pytest.approx(1.65e-4)
@@ -92,3 +95,118 @@ def test_training_curve_validation():
         TrainingCurve("x", np.full(10, 1e-3), np.array([5, 12]), np.array([3.0, 2.0]))
     with pytest.raises(ValueError, match="loss > 0"):
         TrainingCurve("x", np.full(10, 1e-3), np.array([5, 6]), np.array([3.0, 0.0]))
+
+
+def test_lr_scheduling_models_split_cosine_from_wsd(shared_data):
+    models = lr_scheduling_models(shared_data / "lr-scheduling")
+    assert len(models) >= 10
+    m = select_lr_scheduling_model(models, "L8H6E384")
+    assert m.key == "slimpajama_L8H6E384B50x2"
+    assert set(m.fit) == {"cos_lr0.002_T3000_to0.1", "cos_lr0.002_T7000_to0.1", "cos_lr0.002_T10000_to0.1"}
+    assert set(m.predict) == {"wsd_lr0.001_T3000_cd0.2_linear", "wsd_lr0.001_T7000_cd0.2_linear",
+                              "wsd_lr0.001_T10000_stable"}
+    cooldown = m.curves["wsd_lr0.001_T3000_cd0.2_linear"]
+    # joined to its base run: logged from just after the warmup, the LR decays linearly over the last 20%
+    assert cooldown.steps[0] <= 400 and cooldown.lr[1500] == pytest.approx(1e-3)
+    assert cooldown.lr[2700] == pytest.approx(0.5e-3, rel=0.02)
+    with pytest.raises(ValueError, match="matches several models"):
+        select_lr_scheduling_model(models, "slimpajama")
+
+
+# ------------------------------------------------------------------------------------------------------
+# TensorBoard
+
+
+def _record(payload: bytes) -> bytes:
+    """One TFRecord, framed as the TFRecord spec says (crc of the payload is not checked by the reader)."""
+    import struct
+
+    from numerics.curves import _masked_crc32c
+
+    header = struct.pack("<Q", len(payload))
+    return header + struct.pack("<I", _masked_crc32c(header)) + payload + struct.pack("<I", _masked_crc32c(payload))
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _scalar_event(step: int, tag: str, value: float) -> bytes:
+    import struct
+
+    tag_b = tag.encode()
+    val = b"\x0a" + _varint(len(tag_b)) + tag_b + b"\x15" + struct.pack("<f", value)  # tag 1, simple_value 2
+    summary = b"\x0a" + _varint(len(val)) + val  # Summary.value 1
+    return b"\x10" + _varint(step) + b"\x2a" + _varint(len(summary)) + summary  # step 2, summary 5
+
+
+def test_masked_crc32c_known_value():
+    # CRC-32C("123456789") = 0xE3069283 (the standard check value); masked: rotr 15 + 0xa282ead8
+    from numerics.curves import _masked_crc32c
+
+    crc = 0xE3069283
+    assert _masked_crc32c(b"123456789") == (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def test_tensorboard_handwritten_event_file(tmp_path):
+    run = tmp_path / "run1"
+    run.mkdir()
+    events = [_scalar_event(s, "train/lr", 1e-3) for s in range(0, 100, 10)]
+    events += [_scalar_event(s, "train/loss", 3.0 - 0.01 * s) for s in range(5, 100, 10)]
+    events.append(_scalar_event(45, "train/loss", 2.5))  # logged twice: the last value wins
+    (run / "events.out.tfevents.1.host").write_bytes(b"".join(_record(e) for e in events))
+    scalars = tensorboard_scalars(run)
+    assert set(scalars) == {"train/lr", "train/loss"}
+    steps, loss = scalars["train/loss"]
+    assert steps.tolist() == list(range(5, 100, 10)) and loss[4] == pytest.approx(2.5)
+    with pytest.warns(UserWarning, match="interpolating"):
+        curve = read_tensorboard(run)
+    assert curve.name == "run1" and curve.horizon == 96 and curve.lr[50] == pytest.approx(1e-3)
+    # a truncated last record (a writer still running) is dropped with a warning; garbage raises
+    data = (run / "events.out.tfevents.1.host").read_bytes()
+    (run / "events.out.tfevents.1.host").write_bytes(data[:-7])
+    with pytest.warns(UserWarning, match="truncated"):
+        assert tensorboard_scalars(run)["train/loss"][0].size == 10
+    (run / "events.out.tfevents.1.host").write_bytes(data)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "events.out.tfevents.2.host").write_bytes(b"not an event file at all")
+    with pytest.raises(ValueError, match="corrupted TFRecord"):
+        tensorboard_scalars(bad)
+    with pytest.raises(ValueError, match="no scalar tag 'val/loss'"):
+        read_tensorboard(run, loss_tag="val/loss")
+    with pytest.raises(FileNotFoundError, match="no TensorBoard event files"):
+        tensorboard_scalars(tmp_path)
+
+
+def test_tensorboard_files_written_by_torch_and_tf2_style_tensors(tmp_path):
+    # real writers: torch's SummaryWriter (simple_value) and a TF2-style scalar tensor event built with
+    # tensorboard's own protos and EventFileWriter (needs the `tensorboard` package: the test extra)
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    from torch.utils.tensorboard import SummaryWriter
+
+    lr = 1e-3 * np.minimum(1.0, (np.arange(200) + 1) / 20)
+    with SummaryWriter(str(tmp_path / "torch_run")) as w:
+        for t in range(200):
+            w.add_scalar("train/lr", float(lr[t]), t)
+            if t % 10 == 5:
+                w.add_scalar("train/loss", 3.0 - 1e-3 * t, t)
+    curve = read_tensorboard(tmp_path / "torch_run", warmup=20)
+    assert curve.horizon == 200 and "per-step" in curve.source
+    np.testing.assert_allclose(curve.lr, lr, rtol=1e-7)  # stored as float32
+    np.testing.assert_allclose(curve.loss, 3.0 - 1e-3 * curve.steps, rtol=1e-7)
+    writer = EventFileWriter(str(tmp_path / "tf2_run"))
+    for t, value in ((3, 2.5), (7, 2.25)):
+        tensor = tensor_pb2.TensorProto(dtype=2, double_val=[value])  # DT_DOUBLE scalar
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="val/loss", tensor=tensor)])
+        writer.add_event(event_pb2.Event(step=t, wall_time=0.0, summary=summary))
+    writer.close()
+    steps, values = tensorboard_scalars(tmp_path / "tf2_run")["val/loss"]
+    assert steps.tolist() == [3, 7] and values.tolist() == [2.5, 2.25]
