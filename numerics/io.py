@@ -33,6 +33,19 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Ite
         raise
 
 
+def save_figure(fig, stem: str | os.PathLike, dpi: int = 120) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.pdf`` (each through :func:`atomic_savefig`), close it, and
+    return the two paths — every reproduced figure ships as a raster and a vector file."""
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")]
+    for path in paths:
+        atomic_savefig(fig, path, dpi=dpi)
+    plt.close(fig)
+    return paths
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

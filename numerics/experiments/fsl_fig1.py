@@ -49,7 +49,7 @@ from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
 from numerics.fsl import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.schedules import parse_schedule
 from numerics.simulate import monte_carlo
 from numerics.spectra import Spectrum
@@ -478,11 +478,7 @@ def _plot(result: Fig1Result, out: Path) -> list[Path]:
         ax.set_title(f"FSL/exact at η = {norm.eta:.3f} (ηtrH/2B = {norm.kernel_norm:g})")
         ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    paths = [out / f"{NAME}.png", out / f"{NAME}.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / f"{NAME}")
 
 
 @experiment(NAME, title="FSL vs SGD vs exact dynamics: Fig. 1 left, ratio bands, Neumann factor, 3-coef fit",

@@ -43,7 +43,7 @@ from numerics.experiments.claims import Claim
 from numerics.fsl import power_law_model
 from numerics.fsl_optimal import (OptimalSchedule, fixed_shape_loss, optimal_schedules,
                                   stationarity_exponent)
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory import params as P
 from theory.results import registry
@@ -470,11 +470,7 @@ def _plot(result: OptimalResult, out: Path) -> list[Path]:
     ax.set_title("exact PLRF dynamics under the mapping")
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    paths = [out / f"{NAME}.png", out / f"{NAME}.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / f"{NAME}")
 
 
 @experiment(NAME, title="Optimal schedules under the FSL vs power decay / WSD-like shapes and the exact optimum",

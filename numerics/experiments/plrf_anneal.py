@@ -47,7 +47,7 @@ import sympy as sp
 from numerics.control import OptimalSchedule, optimal_schedules
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory import params as P
 from theory.balance import log_monomial
@@ -355,11 +355,7 @@ def _plot(ladders, fits, out: Path) -> list[Path]:
         ax_frac.set_title("anneal fraction")
         ax_frac.legend(fontsize=7)
     fig.tight_layout()
-    paths = [out / "plrf_anneal.png", out / "plrf_anneal.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_anneal")
 
 
 @experiment("plrf_anneal", title="Hard-phase anneal length T − t_s against T",

@@ -43,7 +43,7 @@ from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
 from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory.results import registry
 
@@ -230,11 +230,7 @@ def _plot(result_runs, steps, features, exponent, out: Path) -> list[Path]:
     ax_loss.legend(fontsize=7)
     fig.suptitle(f"a={A:g}, b={B_EXPONENT:g}, N={features}, σ={SIGMA:g}, T={steps}", fontsize=9)
     fig.tight_layout()
-    paths = [out / "plrf_batch_ramp.png", out / "plrf_batch_ramp.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_batch_ramp")
 
 
 @experiment("plrf_batch_ramp", title="Optimal batch ramp at η = η_max against the derived power law",

@@ -43,7 +43,7 @@ import sympy as sp
 from numerics.control import OptimalSchedule, optimal_schedules
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from theory import params as P
 from theory.balance import log_monomial
@@ -383,11 +383,7 @@ def _plot(ladder: Ladder, control: Ladder | None, rows, out: Path) -> list[Path]
     ax_t.set_title(f"peak and mid-training LR (dashed: theory T^-{xi:.2f})")
     ax_t.legend(fontsize=7)
     fig.tight_layout()
-    paths = [out / "plrf_collapse.png", out / "plrf_collapse.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_collapse")
 
 
 @experiment("plrf_collapse", title="Easy-phase collapse of the optimal schedule onto T^{b/a-1} f(t/T)",

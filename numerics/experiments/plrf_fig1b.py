@@ -30,7 +30,7 @@ from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
 from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE, fit_loss_exponent
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory.results import registry
 
@@ -234,11 +234,7 @@ def _plot(result_parts, out: Path) -> list[Path]:
     ax_opt.set_title("optimum shifts as T^{−ξ_const} (dashed: theory)")
     ax_opt.legend(fontsize=7)
     fig.tight_layout()
-    paths = [out / "plrf_fig1b.png", out / "plrf_fig1b.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_fig1b")
 
 
 @experiment("plrf_fig1b", title="Best fixed learning rate shifts with the horizon",

@@ -30,7 +30,7 @@ from numerics.control import BaselineSchedule, OptimalSchedule, best_constant, b
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, power_law_spectrum
 from theory.results import registry
 
@@ -265,11 +265,7 @@ def _plot(rows, runs, out: Path) -> list[Path]:
         ax_scale.set_title("final-loss scaling (dashed: theory slope)")
         ax_scale.legend(fontsize=7)
     fig.tight_layout()
-    paths = [out / "plrf_fig2.png", out / "plrf_fig2.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_fig2")
 
 
 @experiment("plrf_fig2", title="Optimal schedules and their loss exponents in both phases",

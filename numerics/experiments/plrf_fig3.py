@@ -30,7 +30,7 @@ from numerics.control import best_constant, optimal_schedule
 from numerics.dynamics import LossCurve, expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 
 __all__ = [
@@ -228,11 +228,7 @@ def _plot(splits, out: Path) -> list[Path]:
         ax_bv.set_title("bias (solid) and variance (dotted); t_s grey")
         ax_bv.legend(fontsize=7)
     fig.tight_layout()
-    paths = [out / "plrf_fig3.png", out / "plrf_fig3.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_fig3")
 
 
 @experiment("plrf_fig3", title="Bias/variance split of the optimal schedule vs the best constant",

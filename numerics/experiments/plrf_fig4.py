@@ -56,7 +56,7 @@ from scipy import special
 from numerics.control import optimal_schedule, rescale_schedule
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum, random_feature_spectrum
 from theory import params as P
 from theory.balance import log_monomial
@@ -516,11 +516,7 @@ def _plot(rows, frontiers, checks, out: Path) -> list[Path]:
         ax_size.set_title("compute-optimal model size (dashed: theory slope)")
         ax_size.legend(fontsize=7)
     fig.tight_layout()
-    paths = [out / "plrf_fig4.png", out / "plrf_fig4.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_fig4")
 
 
 @experiment("plrf_fig4", title="Compute-optimal loss and model size with optimal schedules",

@@ -49,7 +49,7 @@ from numerics.control_momentum import OptimalMomentumSchedule, optimal_momentum_
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
 from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE, fit_loss_exponent
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from theory.results import registry
 
@@ -327,11 +327,7 @@ def _plot(runs, rows, out: Path) -> list[Path]:
         ax_loss.set_title("final loss (dashed: theory slopes)")
         ax_loss.legend(fontsize=6)
     fig.tight_layout()
-    paths = [out / "plrf_fig5.png", out / "plrf_fig5.pdf"]
-    for path in paths:
-        atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "plrf_fig5")
 
 
 @experiment("plrf_fig5", title="Jointly optimal learning rate and momentum (easy and hard phase)",

@@ -40,7 +40,7 @@ from numerics.curves import (MULTIPOWER_FIT, MULTIPOWER_SIZES, MULTIPOWER_TEST, 
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim
 from numerics.fit import AdamWSettings, FitResult, PredictionRow, average_metrics, evaluate_fit, fit_law
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_write, save_figure
 
 __all__ = ["MPL_BAR", "MPL_PUBLISHED_PARAMS", "MPL_SOURCE", "QUICK_MODELS", "VARIANTS", "FULL_VARIANTS",
            "SourceFit", "RealCurvesResult", "fit_source", "real_curves"]
@@ -182,11 +182,7 @@ def _plot(dataset: str, source: str, fits: list[SourceFit], curves: dict, out: P
     fig.suptitle(f"{dataset} {source}: fit on the dashed runs, predict the solid ones", fontsize=10)
     fig.tight_layout()
     stem = out / f"real_curves_{dataset.replace('-', '_')}_{source}"
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    for p in paths:
-        atomic_savefig(fig, p, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, stem)
 
 
 @experiment("real_curves", title="Loss-curve laws on real training runs: fit some schedules, predict the others",
