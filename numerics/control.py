@@ -165,7 +165,9 @@ class BaselineSchedule:
 
 
 def _forward_kernel(lam, c0, lr, inv_batch, noise, threshold, hist, sums):
-    """c(t) for t = 0 … T into hist (T+1, N), S_t into sums; returns the first blown-up t or −1."""
+    """c(t) for t = 0 … T into hist (T+1, N), S_t into sums; returns the first blown-up t or −1.
+
+    ``inv_batch`` holds 1/B_t per step (T,), so the batch-ramp solver (``control_batch``) shares this sweep."""
     n = lam.size
     s = 0.0
     for i in range(n):
@@ -174,7 +176,7 @@ def _forward_kernel(lam, c0, lr, inv_batch, noise, threshold, hist, sums):
     sums[0] = s
     for t in range(lr.size):
         eta = lr[t]
-        r = eta * eta * inv_batch
+        r = eta * eta * inv_batch[t]
         q = r * (noise + s)
         s_new = 0.0
         for i in range(n):
@@ -242,7 +244,7 @@ def _forward_numpy(lam, c0, lr, inv_batch, noise, threshold, hist, sums):
     lam2 = lam * lam
     for t in range(lr.size):
         eta = lr[t]
-        r = eta * eta * inv_batch
+        r = eta * eta * inv_batch[t]
         g = (1.0 - eta * lam) ** 2 + r * lam2
         hist[t + 1] = g * hist[t] + (r * (noise + sums[t])) * lam
         sums[t + 1] = lam @ hist[t + 1]
@@ -338,8 +340,8 @@ class _Problem:
         """(J, ∂J/∂η or None, diverged) for one schedule lr (T,)."""
         self.evaluations += 1
         lr = np.ascontiguousarray(lr, dtype=float)
-        blown = self.forward(self.lam, self.c0, lr, self.inv_batch, self.noise, self.threshold, self.hist,
-                             self.sums)
+        blown = self.forward(self.lam, self.c0, lr, np.full(lr.size, self.inv_batch), self.noise, self.threshold,
+                             self.hist, self.sums)
         if blown >= 0:
             return np.inf, (np.zeros(self.steps) if gradient else None), True
         objective = float(self.weights @ self.sums) + self.tail * float(self.weights.sum())

@@ -65,32 +65,6 @@ _DIVERGED_VALUE = 1e30
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _forward_kernel(lam, c0, lr, inv_batch, noise, threshold, hist, sums):
-    """c(t), t = 0 … T into hist (T+1, N), S_t into sums; returns the first blown-up t or −1."""
-    n = lam.size
-    s = 0.0
-    for i in range(n):
-        hist[0, i] = c0[i]
-        s += lam[i] * c0[i]
-    sums[0] = s
-    for t in range(lr.size):
-        eta = lr[t]
-        r = eta * eta * inv_batch[t]
-        q = r * (noise + s)
-        s_new = 0.0
-        for i in range(n):
-            li = lam[i]
-            u = 1.0 - eta * li
-            c = (u * u + r * li * li) * hist[t, i] + q * li
-            hist[t + 1, i] = c
-            s_new += li * c
-        s = s_new
-        sums[t + 1] = s
-        if not (s <= threshold):
-            return t + 1
-    return -1
-
-
 def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, grad_inv_batch, p):
     """Reverse sweep (module docstring); p is a length-N work array (the costate)."""
     n = lam.size
@@ -123,19 +97,6 @@ def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, gra
         big_p = big_p_new
 
 
-def _forward_numpy(lam, c0, lr, inv_batch, noise, threshold, hist, sums):
-    hist[0] = c0
-    sums[0] = lam @ c0
-    lam2 = lam * lam
-    for t in range(lr.size):
-        r = lr[t] ** 2 * inv_batch[t]
-        hist[t + 1] = ((1.0 - lr[t] * lam) ** 2 + r * lam2) * hist[t] + (r * (noise + sums[t])) * lam
-        sums[t + 1] = lam @ hist[t + 1]
-        if not (sums[t + 1] <= threshold):
-            return t + 1
-    return -1
-
-
 def _reverse_numpy(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, grad_inv_batch, p):
     lam2 = lam * lam
     p[:] = weights[lr.size] * lam
@@ -153,10 +114,9 @@ def _reverse_numpy(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, grad
 
 if HAVE_NUMBA:
     _jit = numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
-    _forward_numba = _jit(_forward_kernel)
     _reverse_numba = _jit(_reverse_kernel)
 else:  # pragma: no cover
-    _forward_numba = _reverse_numba = None
+    _reverse_numba = None
 
 
 class _BatchProblem:
@@ -176,7 +136,8 @@ class _BatchProblem:
         self.sums = np.empty(self.steps + 1)
         self.p = np.empty(self.lam.size)
         kind = _control._pick_backend(backend)
-        self.forward = _forward_numba if kind == "numba" else _forward_numpy
+        # The forward sweep is control.py's (it takes 1/B_t per step); only the reverse sweep differs here.
+        self.forward = _control._forward_numba if kind == "numba" else _control._forward_numpy
         self.reverse = _reverse_numba if kind == "numba" else _reverse_numpy
         self.evaluations = 0
 
