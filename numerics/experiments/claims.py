@@ -16,7 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-__all__ = ["Claim", "claims_markdown"]
+__all__ = ["Claim", "claims_markdown", "EXPONENT_TOLERANCE"]
+
+#: conventions.md (Tolerances, pinned): fitted exponents vs derived ones, ±0.05 at CI horizons.
+EXPONENT_TOLERANCE = 0.05
 
 
 def _finite(value: float, what: str) -> float:

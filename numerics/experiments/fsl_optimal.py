@@ -39,7 +39,7 @@ import numpy as np
 
 from numerics.control import optimal_schedules as exact_optimal_schedules
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.fsl import power_law_model
 from numerics.fsl_optimal import (OptimalSchedule, fixed_shape_loss, optimal_schedules,
                                   stationarity_exponent)
@@ -68,7 +68,6 @@ SIZES = {
             "exact": (100, 200, 400, 800, 1600, 3200, 6400),
             "shapes": (1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000)},
 }
-EXPONENT_TOLERANCE = 0.05
 STATIONARITY_TOLERANCE = 0.02
 SHAPE_TOLERANCE = 0.1
 

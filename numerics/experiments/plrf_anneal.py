@@ -46,7 +46,7 @@ import sympy as sp
 
 from numerics.control import OptimalSchedule, optimal_schedules
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory import params as P
@@ -59,7 +59,6 @@ __all__ = [
     "BATCH",
     "ETA_MAX",
     "LEVELS",
-    "EXPONENT_TOLERANCE",
     "Problem",
     "AnnealLadder",
     "LengthFit",
@@ -80,8 +79,6 @@ BATCH = 5
 ETA_MAX = 1.0
 #: t_s = last step with η ≥ level·η_max; 0.5 is the definition (conventions.md), 0.9 the spec's second level.
 LEVELS = (0.5, 0.9)
-#: fitted exponents vs derived: ±0.05 (the project's pinned tolerance for fitted exponents, conventions.md).
-EXPONENT_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)

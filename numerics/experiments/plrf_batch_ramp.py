@@ -41,8 +41,7 @@ import numpy as np
 from numerics.control_batch import OptimalBatchSchedule, derived_batch_ramp, fit_ramp_exponent, optimal_batch_schedule
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
-from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory.results import registry

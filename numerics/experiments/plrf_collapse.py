@@ -42,7 +42,7 @@ import sympy as sp
 
 from numerics.control import OptimalSchedule, optimal_schedules
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from theory import params as P
@@ -57,7 +57,6 @@ __all__ = [
     "SIGMA",
     "BATCH",
     "ETA_MAX",
-    "EXPONENT_TOLERANCE",
     "MID_FRACTION",
     "STEPS_WINDOW",
     "Ladder",
@@ -83,8 +82,6 @@ CONTROL_FEATURES = 2000
 SIGMA = 0.1
 BATCH = 4
 ETA_MAX = 2.0
-#: fitted exponents vs derived: ±0.05 (the project's pinned tolerance for fitted exponents, conventions.md).
-EXPONENT_TOLERANCE = 0.05
 #: ξ_mid is measured at t = MID_FRACTION·T.
 MID_FRACTION = 0.5
 #: δ_steps is fitted over this window of t/T.

@@ -28,8 +28,8 @@ import numpy as np
 
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
-from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE, fit_loss_exponent
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.experiments.plrf_fig2 import fit_loss_exponent
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory.results import registry

@@ -29,7 +29,7 @@ import numpy as np
 from numerics.control import BaselineSchedule, OptimalSchedule, best_constant, best_power_law, optimal_schedules
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, power_law_spectrum
 from theory.results import registry
@@ -41,7 +41,6 @@ __all__ = [
     "SIGMA",
     "BATCH",
     "ETA_MAX",
-    "EXPONENT_TOLERANCE",
     "THEORY_NAMES",
     "PhaseRun",
     "ExponentRow",
@@ -59,8 +58,6 @@ FEATURES = 1000
 SIGMA = 0.5
 BATCH = 5
 ETA_MAX = 1.0
-#: conventions.md (Tolerances): fitted loss exponents vs derived ±0.05 at CI horizons (T = 100…1600).
-EXPONENT_TOLERANCE = 0.05
 #: schedule family → the registry result holding its loss exponent ζ_T.
 THEORY_NAMES = {
     "optimal": "zeta_T_optimal_schedule",

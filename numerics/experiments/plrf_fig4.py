@@ -55,7 +55,7 @@ from scipy import special
 
 from numerics.control import optimal_schedule, rescale_schedule
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum, random_feature_spectrum
 from theory import params as P
@@ -98,16 +98,16 @@ ETA_MAX = 1.0
 #: shortest horizon solved: below ~10 steps "T" is no longer a training run and the envelope there is noise.
 MIN_STEPS = 10
 #: conventions.md (Tolerances): fitted loss exponents vs derived ±0.05.
-LOSS_TOLERANCE = 0.05
+LOSS_TOLERANCE = EXPONENT_TOLERANCE
 #: N* exponent: the same ±0.05. Its fit is noisier than L*'s (L* is flat in N at the minimum, so N* moves with
 #: small changes of the loss); measured deviations are ≤ 0.03 on the quick ladder.
-FEATURES_TOLERANCE = 0.05
+FEATURES_TOLERANCE = EXPONENT_TOLERANCE
 #: random projection: D = RF_INPUT_RATIO·N input modes (the rest of the target joins the tail exactly).
 RF_INPUT_RATIO = 8
 #: random features: two-point L* exponent vs derived, the same ±0.05. Its spread over projection seeds is
 #: ≈ ±0.02 (seeds 0, 1: 0.356, 0.320 easy; 0.189, 0.186 hard, C = 10^4 → 10^5.5; seed 0, C = 10^4 → 10^6:
 #: 0.309 easy, 0.175 hard).
-RF_EXPONENT_TOLERANCE = 0.05
+RF_EXPONENT_TOLERANCE = EXPONENT_TOLERANCE
 #: phase → (registry name of the L* exponent, of the N* exponent).
 THEORY_NAMES = {
     "easy": ("compute_optimal_loss_easy", "compute_optimal_features_easy"),

@@ -47,8 +47,8 @@ import numpy as np
 
 from numerics.control_momentum import OptimalMomentumSchedule, optimal_momentum_schedules
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
-from numerics.experiments.plrf_fig2 import EXPONENT_TOLERANCE, fit_loss_exponent
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.experiments.plrf_fig2 import fit_loss_exponent
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from theory.results import registry
