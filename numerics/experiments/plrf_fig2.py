@@ -112,9 +112,9 @@ class Fig2Result:
     @property
     def claims(self) -> tuple[Claim, ...]:
         """One claim per (phase, schedule family): fitted ζ_T vs derived, ±0.05 (conventions.md)."""
-        return tuple(Claim("plrf_fig2", f"ζ_T {r.family}, {r.phase} (a={r.a:g}, b={r.b:g})", r.derived, r.fitted,
-                           f"±{r.tolerance:g}", r.passed, source="Bordelon & Mori, Fig. 2; plrf.md §4",
-                           note=f"registry: {r.theory_name}") for r in self.rows)
+        return tuple(Claim.exponent("plrf_fig2", f"ζ_T {r.family}, {r.phase} (a={r.a:g}, b={r.b:g})", r.derived,
+                                    r.fitted, source="Bordelon & Mori, Fig. 2; plrf.md §4",
+                                    note=f"registry: {r.theory_name}") for r in self.rows)
 
     def markdown(self) -> str:
         """The exponent table as Markdown."""
