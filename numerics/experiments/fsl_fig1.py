@@ -49,7 +49,7 @@ from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import Claim, SanityCheck
 from numerics.fsl import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
-from numerics.io import atomic_write, save_figure
+from numerics.io import atomic_write, save_figure, write_csv
 from numerics.schedules import parse_schedule
 from numerics.simulate import monte_carlo
 from numerics.spectra import Spectrum
@@ -407,15 +407,14 @@ def fig1_norm_per_lr() -> float:
 def _write_csv(result: Fig1Result, out: Path) -> list[Path]:
     paths = [out / f"{NAME}_curves.csv", out / f"{NAME}_bands.csv", out / f"{NAME}_fit.csv"]
     fit = result.fit
-    with atomic_write(paths[0]) as h:
-        h.write("schedule,spec,step,lr,intrinsic_time,mc_mean,mc_se,runs,exact,fsl,fsl_3coef_fit\n")
-        for c in result.curves:
-            pred = fit.predict(c)
-            for i, step in enumerate(c.steps):
-                lr = "" if not np.isfinite(c.lr[i]) else repr(float(c.lr[i]))
-                h.write(f"{c.schedule},{c.spec},{int(step)},{lr},{float(c.intrinsic_time[i])!r},"
-                        f"{float(c.mc_mean[i])!r},{float(c.mc_se[i])!r},{c.runs},{float(c.exact[i])!r},"
-                        f"{float(c.fsl[i])!r},{float(pred[i])!r}\n")
+    rows = []
+    for c in result.curves:
+        pred = fit.predict(c)
+        # specs hold commas ("cosine:0.08,0"): write_csv quotes them; no LR is taken at the last step
+        rows += [(c.schedule, c.spec, int(step), c.lr[i] if np.isfinite(c.lr[i]) else None, c.intrinsic_time[i],
+                  c.mc_mean[i], c.mc_se[i], c.runs, c.exact[i], c.fsl[i], pred[i]) for i, step in enumerate(c.steps)]
+    write_csv(paths[0], ["schedule", "spec", "step", "lr", "intrinsic_time", "mc_mean", "mc_se", "runs", "exact", "fsl",
+                         "fsl_3coef_fit"], rows)
     with atomic_write(paths[1]) as h:
         h.write("level,kernel_norm,eta,renewal_norm,schedule,iterate,ratio_min,ratio_max,ratio_end\n")
         for b in result.bands:

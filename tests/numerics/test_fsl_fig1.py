@@ -10,6 +10,8 @@ from numerics import experiments
 from numerics.experiments import fsl_fig1 as fig1
 from numerics.stability import renewal_norm
 
+from .csv_check import assert_csvs_parse
+
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
@@ -21,6 +23,7 @@ def result(tmp_path_factory):
 
 def test_files_and_registration(result):
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"fsl_fig1_curves.csv", "fsl_fig1_bands.csv", "fsl_fig1_fit.csv", "fsl_fig1.png", "fsl_fig1.pdf"}
     curves = [p for p in result.files if p.endswith("_curves.csv")][0]
     lines = open(curves).read().splitlines()

@@ -12,6 +12,8 @@ from numerics.fsl_optimal import (decay_exponent, fixed_shape_loss, fsl_objectiv
                                   optimal_schedules, stationarity_exponent)
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse
+
 
 @pytest.fixture(scope="module")
 def hard_optima():
@@ -144,6 +146,7 @@ def test_experiment_writes_files_and_claims(tmp_path):
     assert plrf_parameters(1.0, 2.0) == (3.0, 2.0) and plrf_parameters(0.3, 2.0) == pytest.approx((1.6, 2.0))
     result = fsl_optimal(tmp_path, easy=(200, 400), hard=(100, 200), exact=(60, 120), shapes=(200, 400))
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"fsl_optimal_exponents.csv", "fsl_optimal_schedules.csv", "fsl_optimal_fixed_shapes.csv",
                      "fsl_optimal.png", "fsl_optimal.pdf"}
     rows = (tmp_path / "fsl_optimal_exponents.csv").read_text().splitlines()

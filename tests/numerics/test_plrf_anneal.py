@@ -9,6 +9,9 @@ from numerics import experiments
 from numerics.experiments import plrf_anneal as ann
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse
+
+
 CLAIM = ann.PROBLEMS[0]
 
 
@@ -77,6 +80,7 @@ def test_experiment_writes_files_and_claims(tmp_path):
     horizons = (100, 141, 200, 283, 400)
     result = ann.plrf_anneal(tmp_path, horizons=horizons)
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_anneal_lengths.csv", "plrf_anneal_schedules.csv", "plrf_anneal_exponents.csv",
                      "plrf_anneal.png", "plrf_anneal.pdf"}
     lengths = (tmp_path / "plrf_anneal_lengths.csv").read_text().splitlines()

@@ -9,6 +9,8 @@ from numerics import experiments
 from numerics.experiments import plrf_fig1b as fig1b
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse
+
 
 @pytest.fixture(scope="module")
 def quick_grid():
@@ -71,6 +73,7 @@ def test_refine_argmin_recovers_parabola_vertex_and_keeps_edges():
 def test_experiment_writes_files_and_registers(tmp_path):
     result = fig1b.plrf_fig1b(tmp_path, quick=True)
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_fig1b_losses.csv", "plrf_fig1b_optimum.csv", "plrf_fig1b.png", "plrf_fig1b.pdf"}
     lines = (tmp_path / "plrf_fig1b_losses.csv").read_text().splitlines()
     assert len(lines) == 1 + len(result.horizons) * result.etas.size
