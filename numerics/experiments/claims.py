@@ -47,8 +47,7 @@ Unknown keys, missing required keys (``experiment`` … ``tol``) and wrong types
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import ClassVar
+from dataclasses import asdict, dataclass, field, fields
 
 __all__ = ["Claim", "SanityCheck", "claims_markdown", "sanity_markdown", "counted", "sanity_checks", "KINDS",
            "EXPONENT_TOLERANCE"]
@@ -100,9 +99,9 @@ class Claim:
     correction: float = 0.0
     source: str = ""
     note: str = ""
-
-    #: ``claim`` (counted in the report) or ``sanity`` (:class:`SanityCheck`)
-    category: ClassVar[str] = "claim"
+    #: ``claim`` (counted in the report) or ``sanity`` (:class:`SanityCheck`); set by the class, so that
+    #: ``dataclasses.asdict`` carries it too
+    category: str = field(default="claim", init=False)
 
     def __post_init__(self):
         for name in ("experiment", "claim", "kind", "source", "note"):
@@ -196,7 +195,7 @@ class Claim:
     def as_dict(self) -> dict:
         """Plain-JSON form for the reproduce cache and the report: the fields, ``category`` and the computed
         ``tolerance`` and ``passed`` (the module docstring lists the schema)."""
-        return {**asdict(self), "category": self.category, "tolerance": self.tolerance, "passed": self.passed}
+        return {**asdict(self), "tolerance": self.tolerance, "passed": self.passed}
 
     to_dict = as_dict
 
@@ -207,7 +206,7 @@ class Claim:
         and wrong types raise ValueError (a stale or edited cache is recomputed, not guessed)."""
         if not isinstance(record, dict):
             raise ValueError(f"a claim record must be a dict, got {type(record).__name__}")
-        names = [f.name for f in fields(Claim)]
+        names = [f.name for f in fields(Claim) if f.init]
         allowed = set(names) | {"category", *_OUTPUT_KEYS}
         unknown = sorted(set(record) - allowed)
         if unknown:
@@ -232,7 +231,7 @@ class SanityCheck(Claim):
     Reported in its own section and not counted among the claims; ``note`` should say why it is not a claim.
     """
 
-    category: ClassVar[str] = "sanity"
+    category: str = field(default="sanity", init=False)
 
     def __post_init__(self):
         super().__post_init__()

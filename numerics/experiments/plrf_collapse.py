@@ -20,7 +20,8 @@ Measured, each against :func:`theory.results.registry` (never retyped):
   (``eta_opt_stationarity``: κ = 1 − 1/(2b)), fitted at the longest horizon over 1 ≤ u ≤ F_T/4 (u ≥ 1/λ_1 = 1:
   below it every mode is frozen and the law has no power-law regime; u ≤ F_T/4 keeps out the warmup), ±0.05.
 - δ = κ/(1 − κ) from it, against ``delta_decay`` = 2b − 1 (du/dw = η ∝ u^κ with w = T − t gives η ∝ w^{κ/(1−κ)}),
-  ±0.05 (the conversion multiplies κ's error by 1/(1 − κ)² ≈ 5.8, so this is the sharper test).
+  ±0.05: a sanity check, not a claim — it re-expresses the fitted κ against the re-expressed derived κ, so
+  it adds no independent measurement (the conversion multiplies κ's error by 1/(1 − κ)² ≈ 5.8).
 - δ_steps: the direct fit of log η against log(1 − t/T) over 0.5 ≤ t/T ≤ 0.9 at the longest horizon, shown for
   comparison with the spec's caveat ("fitted δ stays below 2b − 1", ≈ 1.2 at T = 5000): the last steps, where
   u < 1, bend the profile, which biases the step-based fit but not the fit in u.

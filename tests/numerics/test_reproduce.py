@@ -6,7 +6,7 @@ The real experiments are tested in their own files; here two cheap registered fu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib
@@ -135,6 +135,7 @@ def test_sanity_checks_round_trip_as_their_own_category():
     s = SanityCheck.at_most("e", "optimum / feasible baseline", 1.0, 0.9, note="baseline is feasible")
     back = Claim.from_dict(json.loads(json.dumps(s.as_dict())))
     assert isinstance(back, SanityCheck) and back == s and back.is_sanity and back.as_dict()["category"] == "sanity"
+    assert Claim.from_dict(asdict(s)) == s  # dataclasses.asdict carries the category as well
     assert type(Claim.from_dict(Claim.at_most("e", "c", 1.0, 0.9).as_dict())) is Claim
     with pytest.raises(ValueError, match="not an exponent claim"):
         SanityCheck("e", "c", 0.5, 0.5, "within", 0.05, is_exponent=True)
