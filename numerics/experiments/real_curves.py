@@ -46,7 +46,7 @@ import numpy as np
 from numerics.curves import (MULTIPOWER_FIT, MULTIPOWER_SIZES, MULTIPOWER_TEST, TrainingCurve, default_data_root,
                              load_multipower, lr_scheduling_models)
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, SanityCheck
 from numerics.fit import AdamWSettings, FitResult, PredictionRow, average_metrics, evaluate_fit, fit_law
 from numerics.io import atomic_write, save_figure
 from numerics import evaluation
@@ -129,17 +129,18 @@ def _mpl_claims(fits: list[SourceFit]) -> list[Claim]:
         r2_bar, rmse_bar = MPL_BAR[size]
         m = f.mean("whole")
         note = (f"MPL fitted with its authors' protocol (surrogate grid + AdamW) on {' + '.join(MULTIPOWER_FIT)}, "
-                f"mean over {len(MULTIPOWER_TEST)} predicted runs; compared at the published precision")
-        # built directly: Claim.at_least shows its bound to 4 digits, which would print 0.99875 as "0.9988"
-        r2_bound, rmse_bound = r2_bar - R2_BAR_TOLERANCE, rmse_bar + RMSE_BAR_TOLERANCE
-        claims.append(Claim("real_curves", f"MPL R² on multipower {size}M (mean of 6 test runs)", r2_bound,
-                            float(m.r2), f"≥ {r2_bound:.6g}", bool(m.r2 >= r2_bound), source=MPL_SOURCE,
-                            note=f"{note}; unrounded R² {m.r2:.6f} vs published {r2_bar} (tolerance "
-                            f"{R2_BAR_TOLERANCE:g}: half a unit of its last digit)"))
-        claims.append(Claim("real_curves", f"MPL RMSE on multipower {size}M (mean of 6 test runs)", rmse_bound,
-                            float(m.rmse), f"≤ {rmse_bound:.6g}", bool(m.rmse <= rmse_bound), source=MPL_SOURCE,
-                            note=f"{note}; unrounded RMSE {m.rmse:.7f} vs published {rmse_bar} (tolerance "
-                            f"{RMSE_BAR_TOLERANCE:g}: half a unit of its last digit)"))
+                f"mean over {len(MULTIPOWER_TEST)} predicted runs")
+        # unrounded measurement against the bar widened by half a unit of its last published digit
+        claims.append(Claim.at_least("real_curves", f"MPL R² on multipower {size}M (mean of 6 test runs)",
+                                     r2_bar - R2_BAR_TOLERANCE, float(m.r2), source=MPL_SOURCE,
+                                     note=f"{note}; unrounded R² {m.r2:.6f} vs published {r2_bar}, bound "
+                                     f"{r2_bar - R2_BAR_TOLERANCE:.5f} (tolerance {R2_BAR_TOLERANCE:g}: half a unit "
+                                     "of its last digit)"))
+        claims.append(Claim.at_most("real_curves", f"MPL RMSE on multipower {size}M (mean of 6 test runs)",
+                                    rmse_bar + RMSE_BAR_TOLERANCE, float(m.rmse), source=MPL_SOURCE,
+                                    note=f"{note}; unrounded RMSE {m.rmse:.7f} vs published {rmse_bar}, bound "
+                                    f"{rmse_bar + RMSE_BAR_TOLERANCE:.6f} (tolerance {RMSE_BAR_TOLERANCE:g}: half a "
+                                    "unit of its last digit)"))
         deviation = float(np.max(np.abs(f.fit.params / np.array(MPL_PUBLISHED_PARAMS[size]) - 1.0)))
         claims.append(Claim.at_most("real_curves", f"MPL parameters vs published, {size}M (max relative deviation)",
                                     PARAMS_TOLERANCE, deviation,
@@ -149,7 +150,8 @@ def _mpl_claims(fits: list[SourceFit]) -> list[Claim]:
 
 
 def _target_claims(fits: list[SourceFit]) -> list[Claim]:
-    """Issue 14's targets, measured side by side (same run, same protocol): fsln vs the MPL's authors' procedure."""
+    """Issue 14's targets, measured side by side (same run, same protocol): fsln vs the MPL's authors' procedure.
+    Sanity checks, not claims: the thresholds are the issue's, not derived values."""
     by = {(f.dataset, f.source, f.fit.law, f.fit.method): f for f in fits}
     claims = []
     src = "issue 14 target; both laws fitted in this run with the same split and metrics"
@@ -160,14 +162,14 @@ def _target_claims(fits: list[SourceFit]) -> list[Claim]:
         if dataset == "multipower" and (dataset, source, "mpl", "adamw") in by:
             ref = by[(dataset, source, "mpl", "adamw")].mean("whole")
             gain = TARGET_400M_GAIN if source == "400M" else 0.0
-            claims.append(Claim.at_most(
+            claims.append(SanityCheck.at_most(
                 "real_curves", f"fsln RMSE vs MPL (authors' procedure) × {1 - gain:g}, multipower {source}",
                 (1 - gain) * ref.rmse, mine.rmse, source=src,
                 note=f"fsln {mine.rmse:.5f} vs MPL {ref.rmse:.5f}: {100 * (1 - mine.rmse / ref.rmse):.1f}% lower"))
         if dataset == "lr-scheduling":
-            claims.append(Claim.at_least("real_curves", f"fsln R² on the predicted WSD runs, {source}", TARGET_WSD_R2,
-                                         mine.r2, source=src, note="fit the cosine runs (2× the WSD peak LR), "
-                                         "predict every WSD run; mean R² over runs"))
+            claims.append(SanityCheck.at_least(
+                "real_curves", f"fsln R² on the predicted WSD runs, {source}", TARGET_WSD_R2, mine.r2, source=src,
+                note="fit the cosine runs (2× the WSD peak LR), predict every WSD run; mean R² over runs"))
     return claims
 
 
@@ -228,7 +230,7 @@ def _plot(dataset: str, source: str, fits: list[SourceFit], curves: dict, out: P
 
 
 @experiment("real_curves", title="Loss-curve laws on real training runs: fit some schedules, predict the others",
-            source="Luo et al. 2025 (multi-power law); Schaipp et al. 2025 (lr-scheduling); fsl.md §5–6", budget_s=90)
+            source="Luo et al. 2025 (multi-power law); Schaipp et al. 2025 (lr-scheduling); fsl.md §5–6", budget_s=60)
 def real_curves(out_dir, quick: bool = True, *, sizes=None, models=None, variants=None, adamw_steps: int | None = None,
                 data_root=None, compare: bool = True) -> RealCurvesResult:
     """Fit and predict on ``multipower`` (``sizes``) and ``lr-scheduling`` (``models``) with each law; write the
