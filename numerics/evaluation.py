@@ -277,7 +277,8 @@ def write_table_csv(results: list[TaskResult], path) -> Path:
 
 def table_markdown(results: list[TaskResult]) -> str:
     """law × data set × protocol: mean over predicted runs [95% bootstrap interval]."""
-    lines = ["| data | source | protocol | law | R² | RMSE | R² last 10% | RMSE last 10% | |final err| | s/fit |",
+    lines = ["| data | source | protocol | law | R² | RMSE | R² last 10% | RMSE last 10% | abs. final error "
+             "| s/fit |",
              "|---|---|---|---|---|---|---|---|---|---|"]
 
     def fmt(r, m, spec):
