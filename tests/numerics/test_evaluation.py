@@ -112,3 +112,16 @@ def test_fsln_transfers_across_peak_lr_on_its_own_curves():
     res = ev.evaluate_task(task, "fsln", "fsln", "converged")
     # noise 1e-3 (log) on losses ≈ 3–4: a law that transfers predicts to a few times that
     assert res.mean("rmse") < 0.01 and res.mean("r2") > 0.99
+
+
+@pytest.mark.slow
+def test_cli_compare_quick_writes_the_table(tmp_path, shared_data, capsys):
+    from numerics.cli import main
+
+    out = tmp_path / "cmp"
+    assert main(["fit", "compare:quick", "--law", "momentum", "--data-root", str(shared_data), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rows = (out / "comparison.csv").read_text().splitlines()
+    # quick: multipower 25M + 400M, one lr-scheduling model both ways, its sparse version — one law
+    assert rows[0].startswith("dataset,source,protocol,law,method") and len(rows) == 1 + 5
+    assert "multipower    400M" in text and (out / "comparison_predicted_vs_actual.png").stat().st_size > 0
