@@ -288,6 +288,16 @@ def read_manifest(exp_dir: Path) -> tuple[dict, tuple[Claim, ...]]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no manifest")
     try:
+        return _read_manifest(exp_dir, path)
+    except InvalidManifest:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, OSError, RecursionError) as err:
+        # whatever else a damaged manifest provokes (a NUL in a path, an unreadable file) is the same verdict
+        raise InvalidManifest(f"{path}: {type(err).__name__}: {err}") from None
+
+
+def _read_manifest(exp_dir: Path, path: Path) -> tuple[dict, tuple[Claim, ...]]:
+    try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise InvalidManifest(f"{path}: unreadable ({err})") from None

@@ -366,7 +366,8 @@ def test_nan_in_a_claim_is_recomputed(registered, tmp_path):
     assert CALLS == ["dummy", "dummy"]
 
 
-@pytest.mark.parametrize("where", ["dotdot", "absolute", "inner_dotdot", "other_experiment", "symlink_out"])
+@pytest.mark.parametrize("where", ["dotdot", "absolute", "inner_dotdot", "other_experiment", "symlink_out", "nul",
+                                   "backslash_dotdot"])
 def test_manifest_files_are_confined_to_the_experiment_folder(registered, tmp_path, where):
     out = tmp_path / "out"
     rep.reproduce(out, only="dummy_exp,dummy2_exp", progress=False)
@@ -378,7 +379,8 @@ def test_manifest_files_are_confined_to_the_experiment_folder(registered, tmp_pa
         rel = "dummy_exp/link.csv"
     else:
         rel = {"dotdot": "../secret.txt", "absolute": str(secret), "inner_dotdot": "dummy_exp/../../secret.txt",
-               "other_experiment": "dummy2_exp/two.csv"}[where]
+               "other_experiment": "dummy2_exp/two.csv", "nul": "dummy_exp/a\x00b",
+               "backslash_dotdot": "dummy_exp\\..\\..\\secret.txt"}[where]
         if where == "other_experiment":
             digest = hashlib.sha256(b"x\n3\n").hexdigest()
 
