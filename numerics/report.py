@@ -154,7 +154,8 @@ def markdown_table_html(text: str) -> str:
 # mathematics, offline: TeX-style scripts in text -> <sup>/<sub>; a TeX subset -> MathML
 
 _SCRIPT_TAGS = {"^": "sup", "_": "sub"}
-_BARE_SUPERSCRIPT = re.compile(r"[-−+]?[0-9A-Za-zα-ωΑ-Ω*′.]+")
+_BARE_SUPERSCRIPT = re.compile(r"[-−+]?(?:[0-9]+(?:\.[0-9]+)?|[A-Za-zα-ωΑ-Ω*′]+)")
+_FENCES = frozenset("()[]|‖{}")
 
 
 def _closing_brace(text: str, open_at: int) -> int:
@@ -278,11 +279,11 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
                 return f"<mi>{e(ch)}</mi>"
             if ch == "'":
                 return "<mo>′</mo>"
-            return f"<mo>{e({'-': '−', '*': '∗'}.get(ch, ch))}</mo>"
+            return _mo({"-": "−", "*": "∗"}.get(ch, ch))
         if cmd in _GREEK:
             return f"<mi>{_GREEK[cmd]}</mi>"
         if cmd in _OPERATORS:
-            return f"<mo>{e(_OPERATORS[cmd])}</mo>"
+            return _mo(_OPERATORS[cmd])
         if cmd in _FUNCTIONS:
             return f"<mi mathvariant='normal'>{cmd}</mi>"
         if cmd in _SPACES:
@@ -290,15 +291,15 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         if cmd in _SIZERS:
             nxt = take() if peek() is not None else (None, None, None, "")
             sym = _OPERATORS.get(nxt[0], nxt[0]) if nxt[0] else nxt[3]
-            return f"<mo>{e(sym)}</mo>" if sym not in ("", ".") else ""
+            return _mo(sym) if sym not in ("", ".") else ""
         if cmd in ("frac", "tfrac", "dfrac"):
             return f"<mfrac>{argument()}{argument()}</mfrac>"
         if cmd == "sqrt":
             return f"<msqrt>{argument()}</msqrt>"
         if cmd in ("mathrm", "text", "operatorname", "textrm"):
             return f"<mi mathvariant='normal'>{e(group_text())}</mi>"
-        if cmd in ("mathcal", "mathscr"):
-            return f"<mi mathvariant='script'>{e(group_text())}</mi>"
+        if cmd in ("mathcal", "mathscr"):  # MathML Core renders script letters from their Unicode code points
+            return f"<mi>{e(''.join(_script_letter(c) for c in group_text()))}</mi>"
         if cmd in ("mathbf", "boldsymbol"):
             return f"<mi mathvariant='bold'>{e(group_text())}</mi>"
         if cmd in ("mathbb",):
@@ -336,6 +337,22 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     body = sequence(None)
     mode = " display='block'" if display else ""
     return f"<math{mode}><mrow>{body}</mrow></math>"
+
+
+_SCRIPT_EXCEPTIONS = {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ", "R": "ℛ"}
+
+
+def _script_letter(c: str) -> str:
+    """𝒜 for A: Unicode's mathematical script capitals (the few that live elsewhere from the letterlike block)."""
+    if "A" <= c <= "Z":
+        return _SCRIPT_EXCEPTIONS.get(c, chr(0x1D49C + ord(c) - ord("A")))
+    return c
+
+
+def _mo(symbol: str) -> str:
+    # fences keep their text size: TeX's ( ) | ‖ do not grow (only \\left/\\right would, which we do not model)
+    fixed = " stretchy='false'" if symbol in _FENCES else ""
+    return f"<mo{fixed}>{html.escape(symbol)}</mo>"
 
 
 def formula_entries(results) -> list[dict]:

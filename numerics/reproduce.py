@@ -448,7 +448,8 @@ def code_version(experiment_module: str | None = None, root: Path | None = None)
             modules = module_closure(experiment_module, root)
         except ValueError:
             # no source to hash (defined in a REPL or ``python -c``): a version no later run can match
-            return hashlib.sha256(f"uncacheable {experiment_module} {os.getpid()} {time.time_ns()}".encode()).hexdigest()
+            nonce = f"uncacheable {experiment_module} {os.getpid()} {time.time_ns()}"
+            return hashlib.sha256(nonce.encode()).hexdigest()
     digest = hashlib.sha256()
     for name in sorted(modules):
         digest.update(name.encode() + b"\0")

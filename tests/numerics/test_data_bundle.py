@@ -61,7 +61,7 @@ def test_pyproject_ships_the_bundle_and_the_core_dependencies():
     shipped = [p for p in root.rglob("*") if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts]
     for path in shipped:  # every data file is matched by a package-data glob (a wheel would carry it)
         rel = PurePosixPath(path.relative_to(root).as_posix())
-        assert any(rel.match(pattern) and len(rel.parts) == len(PurePosixPath(pattern).parts) for pattern in patterns), rel
+        assert any(rel.match(p) and len(rel.parts) == len(PurePosixPath(p).parts) for p in patterns), rel
 
 
 def test_bundle_equals_the_full_data_set(full_data):
@@ -206,7 +206,8 @@ def test_build_bundle_writes_licences_and_record(tmp_path):
     (src / "lr-scheduling" / "data").mkdir(parents=True)
     (src / "multipower" / "LICENSE").write_text("MIT License\nA")
     (src / "lr-scheduling" / "LICENSE").write_text("MIT License\nB")
-    (src / "multipower" / "loss_curve_repo" / "csv_25" / "constant_24000.csv").write_text("step,lr,loss\n2176,0.0003,4.0\n")
+    csv = src / "multipower" / "loss_curve_repo" / "csv_25" / "constant_24000.csv"
+    csv.write_text("step,lr,loss\n2176,0.0003,4.0\n")
     run = {"config": {k: 1 for k in LR_SCHEDULING_CONFIG} | {"other": 2}, "name": "x",
            "history": {"train": {"iter": [1], "train_loss": [3.0], "train_lr": [1e-3], "train_perplexity": [20]},
                        "val": {"iter": [1], "val_loss": [3.1], "val_acc": [0.1]}, "ema": {}}}

@@ -564,5 +564,7 @@ def test_tex_rendering_of_text_and_formulas():
         "<math><mrow><msubsup><mi>ζ</mi><mi>T</mi><mrow><mi mathvariant='normal'>power</mi></mrow></msubsup>"
         "<mo>≍</mo></mrow></math>")
     assert "<mfrac><mrow><mi>η</mi></mrow><mrow><mi>B</mi></mrow></mfrac>" in tex_to_mathml(r"\tfrac{\eta}{B}")
+    assert tex_text_html("sum_{k>N} k^-a. N^-(a-1)") == "sum<sub>k&gt;N</sub> k<sup>-a</sup>. N^-(a-1)"
+    assert "<mo stretchy='false'>(</mo>" in tex_to_mathml("e(t)")  # TeX's parentheses do not grow
     assert tex_to_mathml(r"\unknowncmd x") == "<math><mrow><mtext>\\unknowncmd</mtext><mi>x</mi></mrow></math>"
     assert "<script" not in tex_text_html("$<script>$ <script>")
