@@ -4,4 +4,5 @@ import sys
 
 from numerics.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (the API docs do) runs nothing
+    sys.exit(main())

@@ -568,3 +568,42 @@ def test_tex_rendering_of_text_and_formulas():
     assert "<mo stretchy='false'>(</mo>" in tex_to_mathml("e(t)")  # TeX's parentheses do not grow
     assert tex_to_mathml(r"\unknowncmd x") == "<math><mrow><mtext>\\unknowncmd</mtext><mi>x</mi></mrow></math>"
     assert "<script" not in tex_text_html("$<script>$ <script>")
+
+
+def test_a_claim_whose_verdict_its_rule_cannot_rebuild_is_never_reused(registered, tmp_path):
+    """A claim built by hand (its own verdict, or a tolerance text with no rule) is not cached: reading it back
+    could only change or guess its verdict, so its experiment is recomputed."""
+    def self_judged(out_dir: Path, quick: bool = True) -> _Result:
+        CALLS.append("self")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return _Result((Claim("self_exp", "own verdict", 0.5, 0.6, "±0.05", True),  # |0.6 − 0.5| > 0.05
+                        Claim("self_exp", "no rule", 1.0, 1.0, "≈", True)), (), 0.0)
+
+    registered.setitem(experiments._REGISTRY, "self_exp",
+                       experiments.ExperimentSpec("self_exp", self_judged, "Self", "test", 5.0))
+    first = rep.reproduce(tmp_path, only="self_exp", progress=False)
+    rules = [c["rule"]["kind"] for c in json.loads(_manifest_path(tmp_path, "self_exp").read_text())["claims"]]
+    assert rules == [None, None] and all(c.passed for c in first.claims)
+    again = rep.reproduce(tmp_path, only="self_exp", progress=False)
+    assert CALLS == ["self", "self"] and not again.records[0].cached and all(c.passed for c in again.claims)
+
+
+def test_readme_examples_do_not_overwrite_each_others_files():
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    written: list[str] = []
+    for line in readme.splitlines():
+        if not line.startswith("lrwb "):
+            continue
+        words = shlex.split(line.split("#")[0])
+        for flag in ("--out", "--json", "--figure"):
+            for i, word in enumerate(words[:-1]):
+                if word == flag:
+                    written.append(words[i + 1].rstrip("/"))
+                    if words[1] == "design" and flag == "--out":  # design writes a .json sidecar beside the CSV
+                        written.append(re.sub(r"\.csv$", ".json", words[i + 1]))
+    assert len(written) >= 8, written  # the command-line section's examples were found
+    duplicates = sorted({w for w in written if written.count(w) > 1})
+    assert not duplicates, f"README examples write the same file twice: {duplicates}"
