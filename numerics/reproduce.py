@@ -12,7 +12,7 @@ measured values and its tolerance rule (:func:`_claim_from_manifest`).
 The cache key hashes the experiment's name, the mode (quick/full), the device and the *code version*
 (:func:`code_version`): the source of the experiment's module and of every ``theory``/``numerics`` module it
 imports, transitively (read from the modules' import statements, lazy imports inside functions included),
-plus the bundled data's record when :mod:`numerics.data` is among them. Editing a helper recomputes exactly
+plus the bundled data's record and ``$LRWB_DATA`` when :mod:`numerics.data` is among them. Editing a helper recomputes exactly
 the experiments that import it.
 
 One ``reproduce`` at a time per output folder: a second one into the same folder stops at once with
@@ -437,8 +437,8 @@ def _hash_files(paths) -> str:
 
 def code_version(experiment_module: str | None = None, root: Path | None = None) -> str:
     """SHA-256 of the code an experiment depends on: its module and the closure of its project imports
-    (:func:`module_closure`), plus ``numerics/data/BUNDLE.json`` (the bundled data's hashes) when
-    :mod:`numerics.data` is imported. ``None``: every module of ``theory/`` and ``numerics/``. An experiment
+    (:func:`module_closure`), plus ``numerics/data/BUNDLE.json`` (the bundled data's hashes) and ``$LRWB_DATA``
+    when :mod:`numerics.data` is imported. ``None``: every module of ``theory/`` and ``numerics/``. An experiment
     without a source file gets a version of its own each time (never reused)."""
     root = Path(root) if root is not None else _PACKAGE_ROOT
     if experiment_module is None:
@@ -454,9 +454,10 @@ def code_version(experiment_module: str | None = None, root: Path | None = None)
     for name in sorted(modules):
         digest.update(name.encode() + b"\0")
         digest.update(modules[name].read_bytes())
-    bundle = root / "numerics" / "data" / "BUNDLE.json"
-    if "numerics.data" in modules and bundle.is_file():
-        digest.update(bundle.read_bytes())
+    if "numerics.data" in modules:  # the data it reads: the bundle's record, or the folder $LRWB_DATA names
+        bundle = root / "numerics" / "data" / "BUNDLE.json"
+        digest.update(bundle.read_bytes() if bundle.is_file() else b"")
+        digest.update(f"LRWB_DATA={os.environ.get('LRWB_DATA', '')}".encode())
     return digest.hexdigest()
 
 

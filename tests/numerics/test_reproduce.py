@@ -607,3 +607,13 @@ def test_readme_examples_do_not_overwrite_each_others_files():
     assert len(written) >= 8, written  # the command-line section's examples were found
     duplicates = sorted({w for w in written if written.count(w) > 1})
     assert not duplicates, f"README examples write the same file twice: {duplicates}"
+
+
+def test_code_version_of_a_data_reader_follows_the_data(monkeypatch):
+    monkeypatch.delenv("LRWB_DATA", raising=False)
+    assert "numerics.data" in rep.module_closure("numerics.experiments.real_curves")
+    bundled = rep.code_version("numerics.experiments.real_curves")
+    plrf = rep.code_version("numerics.experiments.plrf_fig3")
+    monkeypatch.setenv("LRWB_DATA", "/somewhere/else")
+    assert rep.code_version("numerics.experiments.real_curves") != bundled  # other data: not the cached result
+    assert rep.code_version("numerics.experiments.plrf_fig3") == plrf  # reads no data
