@@ -31,7 +31,6 @@ import functools
 import hashlib
 import importlib.util
 import json
-import math
 import os
 import sys
 import threading
@@ -42,7 +41,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Callable
 
 from numerics import experiments
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, counted, sanity_checks
 from numerics.io import atomic_write
 
 __all__ = [
@@ -66,12 +65,11 @@ _PROJECT_PACKAGES = ("theory", "numerics")
 MANIFEST = "manifest.json"
 LOCK = ".lrwb-reproduce.lock"
 #: bumped when the manifest layout changes (old manifests are then recomputed, not misread).
-MANIFEST_VERSION = 2
+#: 2: claims carry their rule (kind, tol) and category; the verdict is recomputed on read-back.
+#: 3: files map to their SHA-256; the layout is validated exactly.
+MANIFEST_VERSION = 3
 _MANIFEST_FIELDS = {"manifest_version": int, "name": str, "title": str, "source": str, "budget_s": (int, float),
                     "key": str, "claims": list, "files": dict, "runtime_s": (int, float), "markdown": str}
-_CLAIM_FIELDS = {"experiment": str, "claim": str, "derived": (int, float), "measured": (int, float),
-                 "tolerance": str, "passed": bool, "source": str, "note": str, "rule": dict}
-_RULES = ("within", "relative", "at_most", "at_least")
 
 
 class InvalidManifest(ValueError):
@@ -89,7 +87,8 @@ class ExperimentRecord:
     Attributes:
         name, title, source, budget_s: from the registry.
         key: the cache key it was computed under.
-        claims: its checked claims (verdicts recomputed when read from a manifest).
+        claims: its checks: claims and sanity checks (:class:`~numerics.experiments.claims.SanityCheck`),
+            verdicts recomputed when read from a manifest.
         files: written paths relative to the output directory.
         runtime_s: wall time of the experiment when it was computed (not of a cache hit).
         markdown: the experiment's own summary (tables).
@@ -116,7 +115,18 @@ class ExperimentRecord:
 
     @property
     def passed(self) -> bool:
+        """No error, every claim and every sanity check passed."""
         return not self.error and all(c.passed for c in self.claims)
+
+    @property
+    def counted(self) -> tuple[Claim, ...]:
+        """Its claims (counted in the report), without the sanity checks."""
+        return counted(self.claims)
+
+    @property
+    def sanity(self) -> tuple[Claim, ...]:
+        """Its sanity checks (reported apart, not counted)."""
+        return sanity_checks(self.claims)
 
     @property
     def over_budget(self) -> bool:
@@ -140,19 +150,28 @@ class ReproduceRun:
 
     @property
     def claims(self) -> tuple[Claim, ...]:
-        return tuple(c for r in self.records for c in r.claims)
+        """Every experiment's claims (counted), without the sanity checks."""
+        return tuple(c for r in self.records for c in r.counted)
+
+    @property
+    def sanity(self) -> tuple[Claim, ...]:
+        """Every experiment's sanity checks (hold by construction; reported apart, not counted)."""
+        return tuple(c for r in self.records for c in r.sanity)
 
     @property
     def counts(self) -> dict[str, int]:
-        claims = self.claims
+        claims, sanity = self.claims, self.sanity
         passed = sum(c.passed for c in claims)
+        sane = sum(c.passed for c in sanity)
         return {"experiments": len(self.records), "errors": sum(bool(r.error) for r in self.records),
                 "cached": sum(r.cached for r in self.records), "claims": len(claims), "passed": passed,
-                "failed": len(claims) - passed, "stale": sum(bool(r.stale) for r in self.records)}
+                "failed": len(claims) - passed, "sanity": len(sanity), "sanity_passed": sane,
+                "sanity_failed": len(sanity) - sane, "stale": sum(bool(r.stale) for r in self.records)}
 
     def summary(self) -> str:
         n = self.counts
-        line = (f"{n['claims']} claims checked: {n['passed']} passed, {n['failed']} failed "
+        line = (f"{n['claims']} claims checked: {n['passed']} passed, {n['failed']} failed; "
+                f"{n['sanity']} sanity checks: {n['sanity_passed']} ok, {n['sanity_failed']} failed "
                 f"({n['experiments']} experiments, {n['cached']} from cache")
         if n["stale"]:
             line += f", {n['stale']} stale (not rerun: see the report)"
@@ -165,69 +184,20 @@ class ReproduceRun:
 # claims in the manifest: the verdict is recomputed from the stored numbers and rule, never read back
 
 
-def _claim_rule(claim: Claim) -> dict:
-    """The verdict rule behind a claim's tolerance text: ``±X`` (within X), ``±X%`` (relative X/100),
-    ``≤ …`` (at_most the derived bound), ``≥ …`` (at_least). Unknown text: kind ``None`` (not cacheable)."""
-    text = claim.tolerance.strip()
-    rule: dict = {"kind": None, "tol": None}
-    try:
-        if text.startswith("±") and text.endswith("%"):
-            rule = {"kind": "relative", "tol": float(text[1:-1]) / 100}
-        elif text.startswith("±"):
-            rule = {"kind": "within", "tol": float(text[1:])}
-        elif text.startswith("≤"):
-            rule = {"kind": "at_most", "tol": None}
-        elif text.startswith("≥"):
-            rule = {"kind": "at_least", "tol": None}
-    except ValueError:
-        return {"kind": None, "tol": None}
-    if rule["kind"] is not None:
-        # a rule that does not give the claim's own verdict (an experiment with a verdict of its own) is not
-        # cacheable: reading it back would change the verdict
-        try:
-            again = _claim_from_rule(claim.as_dict(), rule)
-        except (ValueError, TypeError):
-            return {"kind": None, "tol": None}
-        if again.passed != claim.passed or again.tolerance != claim.tolerance:
-            return {"kind": None, "tol": None}
-    return rule
-
-
-def _claim_from_rule(d: dict, rule: dict) -> Claim:
-    kind, tol = rule.get("kind"), rule.get("tol")
-    args = (d["experiment"], d["claim"], d["derived"], d["measured"])
-    extra = {"source": d["source"], "note": d["note"]}
-    if kind in ("within", "relative"):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not math.isfinite(tol) or tol < 0:
-            raise InvalidManifest(f"claim {d['claim']!r}: tolerance {tol!r} of a {kind} rule is not a number >= 0")
-        return getattr(Claim, kind)(*args, float(tol), **extra)
-    if kind in ("at_most", "at_least"):
-        return getattr(Claim, kind)(*args, **extra)
-    raise InvalidManifest(f"claim {d['claim']!r}: rule {kind!r} is not one of {_RULES} (not cacheable)")
-
-
-# The two functions below are the only places claims enter and leave a manifest (swap them for
-# Claim.as_dict / Claim.from_dict once Claim recomputes its own verdict).
+# The two functions below are the only places claims enter and leave a manifest.
 def _claim_to_manifest(claim: Claim) -> dict:
-    return {**claim.as_dict(), "rule": _claim_rule(claim)}
+    return claim.as_dict()
 
 
 def _claim_from_manifest(d: dict) -> Claim:
-    """A claim read back from a manifest, its verdict recomputed by its rule from the stored derived and
-    measured values (a stored ``passed`` is checked for type only, never believed)."""
+    """A claim (or sanity check) read back from a manifest by :meth:`Claim.from_dict`: its verdict recomputed
+    by its rule from the stored derived and measured values (a stored ``passed`` is never believed)."""
     if not isinstance(d, dict):
         raise InvalidManifest(f"a claim is a {type(d).__name__}, not an object")
-    _check_fields(d, _CLAIM_FIELDS, "claim")
-    for name in ("derived", "measured"):
-        if not math.isfinite(d[name]):
-            raise InvalidManifest(f"claim {d['claim']!r}: {name} = {d[name]!r} is not finite")
-    if set(d["rule"]) != {"kind", "tol"}:
-        raise InvalidManifest(f"claim {d['claim']!r}: rule keys {sorted(d['rule'])}; expected ['kind', 'tol']")
-    claim = _claim_from_rule(d, d["rule"])
-    if claim.tolerance != d["tolerance"]:
-        raise InvalidManifest(f"claim {d['claim']!r}: tolerance {d['tolerance']!r} does not match its rule "
-                              f"({claim.tolerance!r})")
-    return claim
+    try:
+        return Claim.from_dict(d)
+    except (ValueError, TypeError) as err:
+        raise InvalidManifest(f"claim {d.get('claim')!r}: {err}") from None
 
 
 def _check_fields(d: dict, spec: dict, what: str) -> None:

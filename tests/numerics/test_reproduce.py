@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from numerics import experiments, reproduce as rep  # noqa: E402
 from numerics.cli import main  # noqa: E402
-from numerics.experiments.claims import Claim, claims_markdown  # noqa: E402
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck, claims_markdown  # noqa: E402
 from numerics.io import atomic_savefig, atomic_write  # noqa: E402
 from numerics.report import markdown_table_html, report_html  # noqa: E402
 
@@ -37,7 +37,7 @@ class _Result:
 
 
 def _dummy(out_dir: Path, quick: bool = True) -> _Result:
-    """A stand-in experiment: one CSV, one figure, a passing and a failing claim."""
+    """A stand-in experiment: one CSV, one figure, a passing and a failing claim, a sanity check."""
     CALLS.append("dummy")
     with atomic_write(out_dir / "dummy.csv") as handle:
         handle.write("x,y\n1,2\n")
@@ -46,7 +46,8 @@ def _dummy(out_dir: Path, quick: bool = True) -> _Result:
     atomic_savefig(fig, out_dir / "dummy.png")
     plt.close(fig)
     claims = (Claim.within("dummy_exp", "slope of T^{b/a-1}", 0.5, 0.52, 0.05, source="test"),
-              Claim.at_most("dummy_exp", "residual", 1e-6, 1e-3, source="test"))
+              Claim.at_most("dummy_exp", "residual", 1e-6, 1e-3, source="test"),
+              SanityCheck.at_most("dummy_exp", "optimum / feasible baseline", 1.0, 0.9, note="baseline is feasible"))
     return _Result(claims, (str(out_dir / "dummy.csv"), str(out_dir / "dummy.png")), 0.01)
 
 
@@ -92,6 +93,70 @@ def test_claim_constructors_and_nan_guard():
     assert "| e | c | 0.5 | 0.52 | ±0.05 | pass |" in claims_markdown([c])
 
 
+def test_verdict_is_computed_from_the_rule_not_stored():
+    """An edited manifest cannot turn a miss into a pass: from_dict recomputes the verdict from the numbers."""
+    miss = Claim.within("e", "c", 0.5, 0.60, 0.05)
+    record = json.loads(json.dumps(miss.as_dict()))
+    assert record["passed"] is False and record["kind"] == "within" and record["tol"] == 0.05
+    record["passed"] = True
+    assert not Claim.from_dict(record).passed
+    record["measured"] = 0.53  # the numbers decide: |0.53 − 0.5| ≤ 0.05
+    assert Claim.from_dict(record).passed
+    # the dataclass has no verdict field to set
+    assert "passed" not in Claim.__dataclass_fields__
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"verdict": "pass"}, "unknown keys"),
+    ({"kind": "roughly"}, "kind"),
+    ({"derived": "0.5"}, "expected a real number"),
+    ({"measured": True}, "expected a real number"),
+    ({"tol": -0.1}, "≥ 0"),
+    ({"claim": 3}, "expected a string"),
+    ({"category": "vibe"}, "category"),
+    ({"is_exponent": "yes"}, "true or false"),
+    ({"kind": "at_most"}, "one-sided"),  # at_most with tol 0.05: the bound belongs in derived
+])
+def test_from_dict_rejects_bad_records(change, message):
+    record = {**Claim.within("e", "c", 0.5, 0.52, 0.05).as_dict(), **change}
+    with pytest.raises(ValueError, match=message):
+        Claim.from_dict(record)
+
+
+def test_from_dict_needs_the_rule():
+    record = Claim.within("e", "c", 0.5, 0.52, 0.05).as_dict()
+    with pytest.raises(ValueError, match="lacks"):
+        Claim.from_dict({k: v for k, v in record.items() if k != "tol"})
+
+
+def test_exponent_claims_follow_one_tolerance_rule():
+    # conventions.md: ±0.05 on exponents; 0.549 vs 0.5 passes, 0.551 fails.
+    assert Claim.exponent("e", "ζ", 0.5, 0.549).passed and not Claim.exponent("e", "ζ", 0.5, 0.551).passed
+    assert Claim.exponent("e", "ζ", 0.5, 0.55).tol == EXPONENT_TOLERANCE
+    # A wider band only with a stated, measured finite-size correction: tol = 0.05 + correction.
+    widened = Claim.exponent("e", "ζ", 0.5, 0.57, correction=0.03, note="local slopes vs 1/log T: drift 0.03")
+    assert widened.passed and widened.tol == pytest.approx(0.08)
+    with pytest.raises(ValueError, match="how it was measured"):
+        Claim.exponent("e", "ζ", 0.5, 0.57, correction=0.03)
+    record = Claim.exponent("e", "ζ", 0.5, 0.52).as_dict()
+    with pytest.raises(ValueError, match="the rule is"):
+        Claim.from_dict({**record, "tol": 0.1})  # an exponent claim cannot loosen its own band
+    assert Claim.from_dict(record) == Claim.exponent("e", "ζ", 0.5, 0.52)
+
+
+def test_sanity_checks_round_trip_as_their_own_category():
+    s = SanityCheck.at_most("e", "optimum / feasible baseline", 1.0, 0.9, note="baseline is feasible")
+    back = Claim.from_dict(json.loads(json.dumps(s.as_dict())))
+    assert isinstance(back, SanityCheck) and back == s and back.is_sanity and back.as_dict()["category"] == "sanity"
+    assert Claim.from_dict(asdict(s)) == s  # dataclasses.asdict carries the category as well
+    assert type(Claim.from_dict(Claim.at_most("e", "c", 1.0, 0.9).as_dict())) is Claim
+    with pytest.raises(ValueError, match="not an exponent claim"):
+        SanityCheck("e", "c", 0.5, 0.5, "within", 0.05, is_exponent=True)
+    table = claims_markdown([Claim.within("e", "c", 0.5, 0.52, 0.05), s])
+    assert "| e | optimum / feasible baseline | 1 | 0.9 | ≤ 1 | ok | baseline is feasible |" in table
+    assert table.index("Sanity checks") > table.index("| e | c |")
+
+
 def test_registry_validates_names_and_budgets():
     with pytest.raises(ValueError, match="identifier"):
         experiments.experiment("bad name")
@@ -105,13 +170,13 @@ def test_run_caches_and_reuses(registered, tmp_path):
     first = rep.reproduce(tmp_path, only="dummy_exp", progress=False)
     assert CALLS == ["dummy"]
     assert first.counts == {"experiments": 1, "errors": 0, "cached": 0, "claims": 2, "passed": 1, "failed": 1,
-                            "stale": 0}
+                            "sanity": 1, "sanity_passed": 1, "sanity_failed": 0, "stale": 0}
     manifest = json.loads((tmp_path / "dummy_exp" / "manifest.json").read_text())
     assert list(manifest["files"]) == ["dummy_exp/dummy.csv", "dummy_exp/dummy.png"]
     assert manifest["files"]["dummy_exp/dummy.csv"] == hashlib.sha256(b"x,y\n1,2\n").hexdigest()
     second = rep.reproduce(tmp_path, only="dummy_exp", progress=False)
     assert CALLS == ["dummy"], "a valid cache entry must not be recomputed"
-    assert second.records[0].cached and second.claims == first.claims
+    assert second.records[0].cached and second.claims == first.claims and second.sanity == first.sanity
     rep.reproduce(tmp_path, only="dummy_exp", progress=False, force=True)
     assert CALLS == ["dummy", "dummy"]
 
@@ -124,6 +189,22 @@ def test_cache_invalidated_by_code_change_and_missing_file(registered, tmp_path)
     registered.setattr(rep, "code_version", lambda module=None: "a different version")
     rep.reproduce(tmp_path, only="dummy_exp", progress=False)
     assert CALLS == ["dummy", "dummy", "dummy"]
+
+
+def test_edited_manifest_cannot_pass_a_claim(registered, tmp_path):
+    rep.reproduce(tmp_path, only="dummy_exp", progress=False)
+    path = tmp_path / "dummy_exp" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for c in manifest["claims"]:
+        c["passed"] = True  # a hand edit of the stored verdicts
+    path.write_text(json.dumps(manifest))
+    cached = rep.reproduce(tmp_path, only="dummy_exp", progress=False)
+    assert CALLS == ["dummy"] and cached.records[0].cached
+    assert cached.counts["failed"] == 1, "the verdict is recomputed from derived, measured and the rule"
+    manifest["claims"][0]["kind"] = "roughly"  # a record that does not parse is recomputed, not guessed
+    path.write_text(json.dumps(manifest))
+    rep.reproduce(tmp_path, only="dummy_exp", progress=False)
+    assert CALLS == ["dummy", "dummy"]
 
 
 def test_code_version_tracks_own_experiment_only():
@@ -146,8 +227,12 @@ def test_reports_show_verdicts_and_inline_figures(registered, tmp_path):
     outcome = rep.reproduce(tmp_path, only="dummy_exp,broken_exp", progress=False)
     md = (tmp_path / "report.md").read_text()
     page = (tmp_path / "report.html").read_text()
-    assert "2 claims checked: 1 passed, 1 failed" in md
+    assert "2 claims checked: 1 passed, 1 failed" in md and "1 sanity checks, not counted: 1 ok, 0 failed" in md
     assert "| dummy_exp | residual | 1e-06 | 0.001 | ≤ 1e-06 | FAIL | test |" in md
+    # the sanity check sits in its own section, after the verdict table, not in it
+    sanity_row = "| dummy_exp | optimum / feasible baseline | 1 | 0.9 | ≤ 1 | ok | baseline is feasible |"
+    assert md.index("## Sanity checks") > md.index("## Verdicts") and md.index(sanity_row) > md.index("## Sanity")
+    assert "<h2>Sanity checks (not counted)</h2>" in page and "optimum / feasible baseline" in page
     assert "![dummy.png](dummy_exp/dummy.png)" in md
     assert "data:image/png;base64," in page and "<td class='FAIL'>FAIL</td>" in page
     assert "deliberately broken" in page
@@ -157,7 +242,7 @@ def test_reports_show_verdicts_and_inline_figures(registered, tmp_path):
 
 def test_cli_exit_codes_and_errors(registered, tmp_path, capsys):
     assert main(["reproduce", "--out", str(tmp_path), "--only", "dummy_exp", "--no-progress"]) == 0
-    assert "2 claims checked: 1 passed, 1 failed" in capsys.readouterr().out
+    assert "2 claims checked: 1 passed, 1 failed; 1 sanity checks: 1 ok, 0 failed" in capsys.readouterr().out
     assert main(["reproduce", "--out", str(tmp_path), "--only", "dummy_exp", "--no-progress", "--strict"]) == 1
     assert main(["reproduce", "--out", str(tmp_path), "--only", "broken_exp", "--no-progress"]) == 1
     assert main(["reproduce", "--out", str(tmp_path), "--only", "nope"]) == 2
@@ -250,21 +335,6 @@ def test_changed_file_is_recomputed_not_reused(registered, tmp_path, damage):
     assert base64.b64encode(bytes(range(256)) * 4).decode()[:40] not in page
 
 
-def test_edited_verdict_is_recomputed_not_believed(registered, tmp_path):
-    rep.reproduce(tmp_path, only="dummy_exp", progress=False)
-
-    def claim_pass(record):
-        residual = next(c for c in record["claims"] if c["claim"] == "residual")
-        assert residual["passed"] is False  # measured 1e-3 > bound 1e-6
-        residual["passed"] = True
-
-    _edit_manifest(tmp_path, claim_pass)
-    again = rep.reproduce(tmp_path, only="dummy_exp", progress=False)
-    residual = next(c for c in again.claims if c.claim == "residual")
-    assert not residual.passed and again.counts["failed"] == 1
-    assert "| dummy_exp | residual | 1e-06 | 0.001 | ≤ 1e-06 | FAIL | test |" in (tmp_path / "report.md").read_text()
-
-
 def _unknown_top_key(r):
     r["extra"] = 1
 
@@ -274,7 +344,7 @@ def _unknown_claim_key(r):
 
 
 def _missing_claim_key(r):
-    del r["claims"][0]["note"]
+    del r["claims"][0]["measured"]
 
 
 def _wrong_runtime_type(r):
@@ -289,8 +359,8 @@ def _bool_as_number(r):
     r["claims"][0]["measured"] = True
 
 
-def _passed_not_bool(r):
-    r["claims"][0]["passed"] = "yes"
+def _unknown_category(r):
+    r["claims"][0]["category"] = "maybe"
 
 
 def _old_version(r):
@@ -314,15 +384,15 @@ def _other_name(r):
 
 
 def _unknown_rule(r):
-    r["claims"][0]["rule"] = {"kind": "vibes", "tol": None}
+    r["claims"][0]["kind"] = "vibes"
 
 
-def _rule_text_mismatch(r):
-    r["claims"][0]["tolerance"] = "±0.5"  # the stored rule says ±0.05
+def _tolerance_as_text(r):
+    r["claims"][0]["tol"] = "0.05"
 
 
 def _negative_tolerance(r):
-    r["claims"][0]["rule"]["tol"] = -1.0
+    r["claims"][0]["tol"] = -1.0
 
 
 def _claims_not_a_list(r):
@@ -330,8 +400,8 @@ def _claims_not_a_list(r):
 
 
 MANIFEST_EDITS = [_unknown_top_key, _unknown_claim_key, _missing_claim_key, _wrong_runtime_type, _wrong_derived_type,
-                  _bool_as_number, _passed_not_bool, _old_version, _no_version, _files_as_list, _hash_not_a_hash,
-                  _other_name, _unknown_rule, _rule_text_mismatch, _negative_tolerance, _claims_not_a_list]
+                  _bool_as_number, _unknown_category, _old_version, _no_version, _files_as_list, _hash_not_a_hash,
+                  _other_name, _unknown_rule, _tolerance_as_text, _negative_tolerance, _claims_not_a_list]
 
 
 @pytest.mark.parametrize("edit", MANIFEST_EDITS, ids=lambda f: f.__name__.strip("_"))
@@ -568,24 +638,6 @@ def test_tex_rendering_of_text_and_formulas():
     assert "<mo stretchy='false'>(</mo>" in tex_to_mathml("e(t)")  # TeX's parentheses do not grow
     assert tex_to_mathml(r"\unknowncmd x") == "<math><mrow><mtext>\\unknowncmd</mtext><mi>x</mi></mrow></math>"
     assert "<script" not in tex_text_html("$<script>$ <script>")
-
-
-def test_a_claim_whose_verdict_its_rule_cannot_rebuild_is_never_reused(registered, tmp_path):
-    """A claim built by hand (its own verdict, or a tolerance text with no rule) is not cached: reading it back
-    could only change or guess its verdict, so its experiment is recomputed."""
-    def self_judged(out_dir: Path, quick: bool = True) -> _Result:
-        CALLS.append("self")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return _Result((Claim("self_exp", "own verdict", 0.5, 0.6, "±0.05", True),  # |0.6 − 0.5| > 0.05
-                        Claim("self_exp", "no rule", 1.0, 1.0, "≈", True)), (), 0.0)
-
-    registered.setitem(experiments._REGISTRY, "self_exp",
-                       experiments.ExperimentSpec("self_exp", self_judged, "Self", "test", 5.0))
-    first = rep.reproduce(tmp_path, only="self_exp", progress=False)
-    rules = [c["rule"]["kind"] for c in json.loads(_manifest_path(tmp_path, "self_exp").read_text())["claims"]]
-    assert rules == [None, None] and all(c.passed for c in first.claims)
-    again = rep.reproduce(tmp_path, only="self_exp", progress=False)
-    assert CALLS == ["self", "self"] and not again.records[0].cached and all(c.passed for c in again.claims)
 
 
 def test_readme_examples_do_not_overwrite_each_others_files():
