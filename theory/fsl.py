@@ -35,7 +35,7 @@ import sympy as sp
 
 from theory import params as P
 from theory.balance import Balance, BalanceError, balance, log_monomial
-from theory.results import Regime, Result
+from theory.results import Regime, Result, derived_here
 
 s, beta, a, b = P.s, P.beta, P.a, P.b
 gamma, M, D, C, N = P.gamma, P.M, P.D, P.C, P.N
@@ -563,10 +563,10 @@ _HYPER_SOURCES = {
     ("wsd", "compute", "hard", M): _SEC5_HYPER,
     ("exp", "compute", "hard", "D"): _SEC5_HYPER,
     ("wsd", "compute", "hard", "D"): _SEC5_HYPER,
-    ("wsd", "data", "easy", gamma): (f"derived here (WSD data-limited balance); exponent as in {SECTION5} "
-                                     "(fsl.md §3), log factor fsl.md §3 [derived]"),
-    ("exp", "compute", "easy", gamma): ("derived here (exp-decay compute-limited balance); fsl.md §3 states only that "
-                                        "gamma_opt is the lower end of a flat valley"),
+    ("wsd", "data", "easy", gamma): ("derived here (from the WSD data-limited balance; its log factor is fsl.md §3 "
+                                     f"[derived]; compare the exponent of {SECTION5} as transcribed in fsl.md §3)"),
+    ("exp", "compute", "easy", gamma): ("derived here (from the exp-decay compute-limited balance; fsl.md §3 states "
+                                        "only that gamma_opt is the lower end of a flat valley)"),
 }
 _DERIVED_HYPER = "derived here (term balance of the fsl.md §3 laws; not stated in the paper or spec)"
 
@@ -737,7 +737,7 @@ def _claims_results() -> list[Result]:
             lhs=r"\partial_\beta \zeta\big|_{\alpha}",
             expr=slope,
             description=f"Claim (i): derivative of the loss exponent in beta at fixed alpha = s*beta ({label}); {sign}.",
-            source=f"{SECTION5}, claim (i)",
+            source=f"derived here (from the derived Table 1; tests {SECTION5}, claim (i))",
             regime=_regime(None if schedule == "constant" else phase),
             assumptions=("alpha = s*beta held fixed",),
             relation="=",
@@ -754,7 +754,7 @@ def _claims_results() -> list[Result]:
             lhs=r"\zeta_D^{\mathrm{exp}} - \zeta_D^{\mathrm{const}}",
             expr=gain,
             description=f"Claim (ii): exponential decay beats the constant LR by this exponent of D ({phase} phase, > 0).",
-            source=f"{SECTION5}, claim (ii)",
+            source=f"derived here (from the derived Table 1; tests {SECTION5}, claim (ii))",
             regime=_regime(phase),
             relation="=",
             verdict="confirmed (positive on the whole phase)" if _positive_in_phase(gain, phase) else f"open: sign of {gain} not proven",
@@ -773,7 +773,7 @@ def _claims_results() -> list[Result]:
                 lhs=r"\mathcal{E}^{\mathrm{exp}}/\mathcal{E}^{\mathrm{WSD}}",
                 expr=sp.log(big) ** sp.factor(l_),
                 description=f"Claim (iii): WSD beats exponential decay by this log factor ({limit}-limited, {phase}).",
-                source=f"{SECTION5}, claim (iii)",
+                source=f"derived here (from the derived Table 1; tests {SECTION5}, claim (iii))",
                 regime=_regime(phase),
                 relation=r"\asymp",
                 verdict=("confirmed: same power, a log factor" + ("" if phase == "easy" else " (all of exp's log factor: WSD has none left)")),
@@ -820,10 +820,10 @@ def _followup_results() -> list[Result]:
         expr=sp.sqrt((1 + u) ** (-DEFAULT.kernel_exponent)) ** -1,
         description="Stationarity of E_N[eta]: eta proportional to K(u)^{-1/2}, u the remaining intrinsic time "
                     "(shown with K(u) = (1+u)^{-(2-1/beta)}; wherever the cap eta_max does not bind).",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=ANY,
         relation=r"\propto",
-        verdict="confirmed" if not ratio.has(u) else f"corrected: eta*sqrt(K) = {ratio}",
+        verdict="confirmed" if not ratio.has(u) else f"corrected (fsl.md §4 [derived] eta ~ K^(-1/2)): eta*sqrt(K) = {ratio}",
         derivation="d/dz of the stationarity condition, dsolve of d eta/du = -K' eta/(2K)",
     ))
     shape = optimal_schedule_shape()
@@ -832,7 +832,7 @@ def _followup_results() -> list[Result]:
         lhs=r"\frac{d\log u}{d\log(N-z)}",
         expr=shape["u_exponent"],
         description="Remaining intrinsic time of the optimal schedule u ∝ (N - z)^{2 beta} (dsolve of du/dz = -eta(u)).",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=EASY,
         relation="=",
         verdict=_verdict(shape["u_exponent"], 2 * beta, "the exponent of u"),
@@ -892,7 +892,7 @@ def _followup_results() -> list[Result]:
         lhs=r"N_d^*",
         expr=decay.scaling(n_decay),
         description="Hard phase: optimal length of the final decay (lost bias vs the noise surviving the decay).",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=HARD,
         relation=r"\asymp",
         verdict=_verdict(decay.scaling(n_decay), N ** ((s + 1) / (2 - 1 / beta)), "the decay length"),
@@ -903,7 +903,7 @@ def _followup_results() -> list[Result]:
         lhs=r"\log_N (N_d^*/N)",
         expr=fraction,
         description="Hard phase: the decay fraction shrinks as N^{-(1 - 1/beta - s)/(2 - 1/beta)}.",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=HARD,
         relation="=",
         verdict=_verdict(fraction, -(1 - 1 / beta - s) / (2 - 1 / beta), "the decay-fraction exponent"),
@@ -930,7 +930,7 @@ def _followup_results() -> list[Result]:
         expr=steep.value(),
         description="Linear decay to zero (kappa = 1, alpha = min{beta, 2}) for beta > 2: rate N^{-2s/(2s+1)}, "
                     "the optimal rate with beta replaced by the effective capacity 2.",
-        source=f"{FOLLOWUP}; fsl.md §4",
+        source=f"derived here (from the effective capacity min(beta, kappa + 1) of {FOLLOWUP}, fsl.md §4, at kappa = 1)",
         regime=Regime("easy for alpha = 2, beta > 2 (s >= 1/2, beta > 2)", sp.And(sp.Ge(s, sp.Rational(1, 2)), sp.Gt(beta, 2))),
         relation=r"\asymp",
         verdict=_verdict(steep.value(), N ** (-2 * s / (2 * s + 1)), "the linear-decay rate"),
@@ -960,7 +960,8 @@ def _twin_results() -> list[Result]:
             lhs=lhs,
             expr=converted,
             description=f"The FSL follow-up's exponent under beta = b, s = (a - 1)/b: {text}.",
-            source=f"{FOLLOWUP} vs Bordelon & Mori (arXiv 2602.04774); plrf.md §4",
+            source=(f"derived here (from {FOLLOWUP}'s exponent under fsl.md §1's beta = b, s = (a - 1)/b; compare "
+                    "Bordelon & Mori (arXiv 2602.04774), plrf.md §4)"),
             regime=regime,
             relation="=",
             verdict=_verdict(converted, plrf_claim, "the PLRF twin"),

@@ -48,6 +48,21 @@ class Regime:
 
 ALL = Regime()
 
+
+def derived_here(source: str) -> str:
+    """The source of a formula the papers do not print: ``"derived here (from <spec [derived] part>; compare
+    <paper part>)"`` from ``"<paper part>; <spec part> [derived …]"`` (parts separated by "; ").
+
+    The spec marks with [derived] what was reconstructed by derivation, not read in a paper (plrf.md, fsl.md
+    headers); such a formula cites the paper only as what it is compared with.
+    """
+    parts = [part.strip() for part in source.split(";") if part.strip()]
+    spec = [part for part in parts if "[derived" in part or part.startswith("derived here")]
+    paper = [part for part in parts if part not in spec]
+    if not spec:
+        raise ValueError(f"source {source!r} has no [derived] part: cite the paper directly")
+    return "derived here (from " + "; ".join(spec) + ("; compare " + "; ".join(paper) if paper else "") + ")"
+
 #: Variables a result can be a power law in: the large ones (sizes, horizons, times; X → ∞) and the fraction
 #: of training x, whose power law is in 1 − x → 0 (a decay shape (1 − x)^δ).
 LARGE_VARIABLES = (P.t, P.T, P.C, P.D, P.N, P.M, P.K, P.u)
