@@ -115,7 +115,7 @@ def _source(name: str) -> str:
 
 
 @experiment(NAME, title="FSL optimal hyper-parameters (gamma*, M*, D*, r, r_min; nu, decay length) vs the term model",
-            source="Li et al. 2025 (FSL), Table 1 and Sec. 5; Li et al. 2026; fsl.md §3-4", budget_s=12)
+            source="Li et al. 2025 (FSL), Table 1 and Sec. 5; Li et al. 2026; fsl.md §3-4", budget_s=10)
 def fsl_hyperparameters(out_dir, quick: bool = True, *, points: int | None = None) -> HyperResult:
     """Fit every registered FSL hyper-parameter exponent on the numerically minimised term model
     (``points`` overrides the number of sizes)."""

@@ -103,7 +103,7 @@ class PLRFHyperResult:
 
 
 @experiment(NAME, title="PLRF optimal hyper-parameters (N*, T*, constant and peak LR, anneal lengths) vs the term model",
-            source="Bordelon & Mori 2026 (arXiv 2602.04774), Figs. 1, 4, 6-7; plrf.md §4", budget_s=10)
+            source="Bordelon & Mori 2026 (arXiv 2602.04774), Figs. 1, 4, 6-7; plrf.md §4", budget_s=8)
 def plrf_hyperparameters(out_dir, quick: bool = True, *, points: int | None = None) -> PLRFHyperResult:
     """Fit every registered PLRF hyper-parameter exponent on the numerically minimised term model
     (``points`` overrides the number of sizes)."""
