@@ -15,9 +15,13 @@ checked at both phases' exponents. A valley end found by a single Min branch (th
 
 Exponents: easy s = 1, β = 2; hard s = 0.3, β = 2 (``numerics.fsl_table1.PHASE_EXPONENTS``, the loss-exponent
 experiment's); σ = 0.5. Quick and full both run every check; ``full`` uses 9 sizes over 10^8…10^48 instead of
-5 over 10^10…10^40.
+5 over 10^10…10^40, and adds the same fits on the optima of the FSL engine itself (:func:`engine_checks`:
+``numerics.fsl_table1``, the continuous top-M mode-sum FSL with every family's hyper-parameters and M
+optimised per size, D = 10^4…10^8, C = 10^7…10^11; the compute-limited cells take ≈ 10–15 min). Valley ends are
+not argmins, so they are checked on the term model only.
 
-Outputs (``fsl_hyperparameters``): ``fsl_hyperparameters.md`` (the table), ``fsl_hyperparameters.csv``.
+Outputs (``fsl_hyperparameters``): ``fsl_hyperparameters.md`` (the table), ``fsl_hyperparameters.csv``;
+``--full`` adds ``fsl_hyperparameters_engine.md``.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from pathlib import Path
 from numerics.experiments import experiment
 from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
 from numerics.fsl_table1 import PHASE_EXPONENTS
-from numerics.hyperparameters import (CheckResult, CheckSpec, checks_markdown, claim_note, log_sizes, run_checks,
-                                      write_checks)
+from numerics.hyperparameters import (CheckResult, CheckSpec, checks_markdown, claim_note, derived_exponent,
+                                      log_sizes, run_checks, write_checks)
 
-__all__ = ["SIZES", "SIGMA", "fsl_specs", "HyperResult", "fsl_hyperparameters"]
+__all__ = ["SIZES", "SIGMA", "fsl_specs", "EngineCheck", "engine_checks", "HyperResult", "fsl_hyperparameters"]
 
 NAME = "fsl_hyperparameters"
 #: sizes X (D, C or N) as log10 (start, stop, points)
@@ -87,13 +91,99 @@ def fsl_specs() -> list[CheckSpec]:
 
 
 @dataclass(frozen=True)
+class EngineCheck:
+    """A registered hyper-parameter fitted on the optima of the FSL engine itself (``numerics.fsl_table1``: the
+    continuous top-M mode-sum FSL, every family's hyper-parameters and M optimised per size)."""
+
+    result: str
+    label: str
+    what: str
+    derived: float
+    log_power: float
+    fitted: float
+    sizes: tuple[float, ...]
+    values: tuple[float, ...]
+
+    @property
+    def passes(self) -> bool:
+        return abs(self.fitted - self.derived) <= EXPONENT_TOLERANCE
+
+
+#: registry prefix → (attribute of numerics.fsl_table1.Optimum, what, transform of log value: X/v for D*)
+_ENGINE = {
+    "fsl_opt_gamma_": ("peak", "peak gamma = eta/B (B = 1)", False),
+    "fsl_opt_model_": ("features", "model size M", False),
+    "fsl_opt_data_": ("features", "data size D = C/M", True),
+    "fsl_opt_r_": ("fraction", "WSD decay fraction r", False),
+}
+
+
+def engine_checks(cells=None, *, points: int | None = None) -> list[EngineCheck]:
+    """Fit the registered hyper-parameters on the FSL engine's optima (``numerics.fsl_table1.table1_cell``,
+    CI size ranges D = 10^4…10^8, C = 10^7…10^11) for ``cells`` ("data-easy", … ; default all four).
+
+    Valley lower ends (``fsl_min_r_*``, the γ valley of exp decay at compute, easy) are not argmins — the
+    engine's optimiser may land anywhere in a flat valley — so they are checked on the term model only.
+    """
+    import math
+
+    import numpy as np
+
+    from numerics.fsl_table1 import SCHEDULES, parse_cells, table1_cell
+    from theory import fsl as F
+    from theory.results import registry
+
+    reg = registry()
+    out = []
+    for limit, phase in parse_cells(cells):
+        s_value, beta_value = PHASE_EXPONENTS[phase]
+        point = {F.s: s_value, F.beta: beta_value}
+        for family in SCHEDULES:
+            theory_cell = F.table1_cell(family, limit, phase)
+            tag = f"{family}_{limit}" + ("" if family == "constant" else f"_{phase}")
+            names = [prefix + tag for prefix in _ENGINE if prefix + tag in reg]
+            if not names:
+                continue
+            cell = table1_cell(family, limit, phase, points=points)
+            sizes = np.array([o.size for o in cell.optima])
+            for name in names:
+                prefix = next(p for p in _ENGINE if name.startswith(p))
+                attribute, what, complement = _ENGINE[prefix]
+                decision = {"peak": F.gamma, "features": F.M, "fraction": F.r}[attribute]
+                if decision not in theory_cell.exponents:
+                    continue  # a valley end: term model only
+                spec = CheckSpec(name, "", theory_cell, decision, "argmin", point)
+                derived, log_power = derived_exponent(spec)
+                logs = np.log([float(getattr(o, attribute)) for o in cell.optima])
+                if complement:
+                    logs = np.log(sizes) - logs
+                lx = np.log(sizes)
+                fitted = float(np.polyfit(lx, logs - log_power * np.log(lx), 1)[0])
+                label = f"FSL engine: {family}, {limit}-limited, {phase} (s={s_value:g}, β={beta_value:g})"
+                out.append(EngineCheck(name, label, what, derived, log_power, fitted, tuple(sizes.tolist()),
+                                       tuple(float(math.exp(v)) for v in logs)))
+    return out
+
+
+def engine_markdown(checks) -> str:
+    lines = ["| registry result | setting | scaling of | derived exponent | log power (divided out) | fitted | |Δ| | "
+             "±0.05 | sizes |", "|---|---|---|---|---|---|---|---|---|"]
+    for c in checks:
+        lines.append(f"| `{c.result}` | {c.label} | {c.what} | {c.derived:.4f} | {c.log_power:.3g} | {c.fitted:.4f} | "
+                     f"{abs(c.fitted - c.derived):.4f} | {'pass' if c.passes else 'FAIL'} | "
+                     f"{c.sizes[0]:.0e}…{c.sizes[-1]:.0e} ({len(c.sizes)}) |")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class HyperResult:
-    """The checks, the wall time and the files."""
+    """The term-model checks, the engine checks (``--full`` only), the wall time and the files."""
 
     checks: tuple[CheckResult, ...]
     runtime_s: float
     files: tuple[str, ...]
     experiment: str = NAME
+    engine: tuple[EngineCheck, ...] = ()
 
     @property
     def claims(self) -> tuple[Claim, ...]:
@@ -102,10 +192,19 @@ class HyperResult:
             out.append(Claim.within(
                 self.experiment, f"exponent of {c.spec.what or c.spec.decision}: {c.spec.result} ({c.spec.label})",
                 c.derived, c.fitted, EXPONENT_TOLERANCE, source=_source(c.spec.result), note=claim_note(c)))
+        for c in self.engine:
+            out.append(Claim.within(
+                self.experiment, f"exponent of {c.what}: {c.result} ({c.label})", c.derived, c.fitted,
+                EXPONENT_TOLERANCE, source=_source(c.result),
+                note=(f"optima of the continuous top-M FSL (numerics.fsl_table1) at X = {c.sizes[0]:.0e}…{c.sizes[-1]:.0e} "
+                      f"({len(c.sizes)} sizes); derived log power {c.log_power:.3g} divided out")))
         return tuple(out)
 
     def markdown(self) -> str:
-        return checks_markdown(self.checks) + f"\n\nWall time {self.runtime_s:.1f} s."
+        text = checks_markdown(self.checks)
+        if self.engine:
+            text += "\n\nOn the FSL engine itself:\n\n" + engine_markdown(self.engine)
+        return text + f"\n\nWall time {self.runtime_s:.1f} s."
 
 
 def _source(name: str) -> str:
@@ -116,15 +215,24 @@ def _source(name: str) -> str:
 
 @experiment(NAME, title="FSL optimal hyper-parameters (gamma*, M*, D*, r, r_min; nu, decay length) vs the term model",
             source="Li et al. 2025 (FSL), Table 1 and Sec. 5; Li et al. 2026; fsl.md §3-4", budget_s=10)
-def fsl_hyperparameters(out_dir, quick: bool = True, *, points: int | None = None) -> HyperResult:
-    """Fit every registered FSL hyper-parameter exponent on the numerically minimised term model
-    (``points`` overrides the number of sizes)."""
+def fsl_hyperparameters(out_dir, quick: bool = True, *, points: int | None = None, engine_cells=None) -> HyperResult:
+    """Fit every registered FSL hyper-parameter exponent on the numerically minimised term model (``points``
+    overrides the number of sizes); with ``quick=False`` also on the FSL engine's optima in ``engine_cells``
+    (default all four; the compute-limited ones optimise M too and take ≈ 10–15 min)."""
     clock = time.perf_counter()
     start, stop, count = SIZES["quick" if quick else "full"]
     checks = tuple(run_checks(fsl_specs(), log_sizes(start, stop, points or count)))
+    engine = () if quick else tuple(engine_checks(engine_cells))
     runtime = time.perf_counter() - clock
     files = write_checks(checks, out_dir, NAME)
-    return HyperResult(checks, runtime, tuple(str(p) for p in files))
+    if engine:
+        from numerics.io import atomic_write
+
+        path = Path(out_dir) / f"{NAME}_engine.md"
+        with atomic_write(path) as handle:
+            handle.write(engine_markdown(engine) + "\n")
+        files.append(path)
+    return HyperResult(checks, runtime, tuple(str(p) for p in files), engine=engine)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -106,3 +106,16 @@ def test_plrf_experiment_checks_compute_optimal_and_lr_scalings(tmp_path):
             phase = c.spec.result.rsplit("_", 1)[1]
             wrong = CheckSpec(other[phase], "", c.spec.balance, c.spec.decision, "argmin", c.spec.point)
             assert abs(c.fitted - derived_exponent(wrong)[0]) > TOL
+
+
+@pytest.mark.slow
+def test_engine_hyperparameters_data_limited():
+    """--full's engine checks (numerics.fsl_table1 optima, D = 10^4…10^8): every pinned registered
+    hyper-parameter of the data-limited cells within ±0.05 of its derived exponent (≈ 30 s on 2 cores)."""
+    from numerics.experiments.fsl_hyperparameters import engine_checks
+
+    checks = engine_checks(["data-easy", "data-hard"], points=5)
+    assert {c.result for c in checks} >= {"fsl_opt_gamma_constant_data", "fsl_opt_gamma_exp_data_easy",
+                                          "fsl_opt_gamma_wsd_data_easy", "fsl_opt_r_wsd_data_easy"}
+    for c in checks:
+        assert abs(c.fitted - c.derived) <= TOL, (c.result, c.label, c.fitted, c.derived)  # ±0.05 (conventions.md)
