@@ -108,6 +108,16 @@ class EngineCheck:
     def passes(self) -> bool:
         return abs(self.fitted - self.derived) <= EXPONENT_TOLERANCE
 
+    @property
+    def trend(self) -> tuple[float, float]:
+        """(slope over the lower half of the sizes, slope over the upper half): where a miss is heading."""
+        import numpy as np
+
+        lx = np.log(self.sizes)
+        y = np.log(self.values) - self.log_power * np.log(lx)
+        half = (len(lx) + 1) // 2
+        return (float(np.polyfit(lx[:half], y[:half], 1)[0]), float(np.polyfit(lx[-half:], y[-half:], 1)[0]))
+
 
 #: registry prefix → (attribute of numerics.fsl_table1.Optimum, what, transform of log value: X/v for D*)
 _ENGINE = {
@@ -166,12 +176,12 @@ def engine_checks(cells=None, *, points: int | None = None) -> list[EngineCheck]
 
 
 def engine_markdown(checks) -> str:
-    lines = ["| registry result | setting | scaling of | derived exponent | log power (divided out) | fitted | |Δ| | "
-             "±0.05 | sizes |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| registry result | setting | scaling of | derived exponent | log power (divided out) | fitted | "
+             "local slope lower → upper half | |Δ| | ±0.05 | sizes |", "|---|---|---|---|---|---|---|---|---|---|"]
     for c in checks:
         lines.append(f"| `{c.result}` | {c.label} | {c.what} | {c.derived:.4f} | {c.log_power:.3g} | {c.fitted:.4f} | "
-                     f"{abs(c.fitted - c.derived):.4f} | {'pass' if c.passes else 'FAIL'} | "
-                     f"{c.sizes[0]:.0e}…{c.sizes[-1]:.0e} ({len(c.sizes)}) |")
+                     f"{c.trend[0]:.3f} → {c.trend[1]:.3f} | {abs(c.fitted - c.derived):.4f} | "
+                     f"{'pass' if c.passes else 'FAIL'} | {c.sizes[0]:.0e}…{c.sizes[-1]:.0e} ({len(c.sizes)}) |")
     return "\n".join(lines)
 
 
@@ -197,7 +207,8 @@ class HyperResult:
                 self.experiment, f"exponent of {c.what}: {c.result} ({c.label})", c.derived, c.fitted,
                 EXPONENT_TOLERANCE, source=_source(c.result),
                 note=(f"optima of the continuous top-M FSL (numerics.fsl_table1) at X = {c.sizes[0]:.0e}…{c.sizes[-1]:.0e} "
-                      f"({len(c.sizes)} sizes); derived log power {c.log_power:.3g} divided out")))
+                      f"({len(c.sizes)} sizes); derived log power {c.log_power:.3g} divided out; local slope "
+                      f"{c.trend[0]:.3f} (lower half) → {c.trend[1]:.3f} (upper half)")))
         return tuple(out)
 
     def markdown(self) -> str:
