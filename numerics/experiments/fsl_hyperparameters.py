@@ -199,13 +199,13 @@ class HyperResult:
     def claims(self) -> tuple[Claim, ...]:
         out = []
         for c in self.checks:
-            out.append(Claim.within(
+            out.append(Claim.exponent(
                 self.experiment, f"exponent of {c.spec.what or c.spec.decision}: {c.spec.result} ({c.spec.label})",
-                c.derived, c.fitted, EXPONENT_TOLERANCE, source=_source(c.spec.result), note=claim_note(c)))
+                c.derived, c.fitted, source=_source(c.spec.result), note=claim_note(c)))
         for c in self.engine:
-            out.append(Claim.within(
+            out.append(Claim.exponent(
                 self.experiment, f"exponent of {c.what}: {c.result} ({c.label})", c.derived, c.fitted,
-                EXPONENT_TOLERANCE, source=_source(c.result),
+                source=_source(c.result),
                 note=(f"optima of the continuous top-M FSL (numerics.fsl_table1) at X = {c.sizes[0]:.0e}…{c.sizes[-1]:.0e} "
                       f"({len(c.sizes)} sizes); derived log power {c.log_power:.3g} divided out; local slope "
                       f"{c.trend[0]:.3f} (lower half) → {c.trend[1]:.3f} (upper half)")))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from numerics.experiments import experiment
-from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.experiments.claims import Claim
 from numerics.hyperparameters import (CheckResult, CheckSpec, checks_markdown, claim_note, log_sizes, run_checks,
                                       write_checks)
 
@@ -94,8 +94,8 @@ class PLRFHyperResult:
     def claims(self) -> tuple[Claim, ...]:
         from theory.results import registry
 
-        return tuple(Claim.within(NAME, f"exponent of {c.spec.what}: {c.spec.result} ({c.spec.label})", c.derived,
-                                  c.fitted, EXPONENT_TOLERANCE, source=registry().get(c.spec.result).source,
+        return tuple(Claim.exponent(NAME, f"exponent of {c.spec.what}: {c.spec.result} ({c.spec.label})", c.derived,
+                                  c.fitted, source=registry().get(c.spec.result).source,
                                   note=claim_note(c)) for c in self.checks)
 
     def markdown(self) -> str:
