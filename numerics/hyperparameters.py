@@ -397,10 +397,12 @@ def claim_note(result: CheckResult) -> str:
 
 
 def checks_csv(results: Sequence[CheckResult]) -> str:
-    lines = ["result,setting,decision,kind,derived_exponent,log_power,fitted_exponent,abs_diff,tolerance,passed,"
-             "size_min,size_max,sizes,seconds"]
-    for r in results:
-        lines.append(f"{r.spec.result},\"{r.spec.label}\",{r.spec.decision},{r.spec.kind},{r.derived!r},"
-                     f"{r.log_power!r},{r.fitted!r},{abs(r.fitted - r.derived)!r},{TOLERANCE},{r.passes},"
-                     f"{r.fit.sizes[0]!r},{r.fit.sizes[-1]!r},{len(r.fit.sizes)},{r.seconds:.3f}")
-    return "\n".join(lines) + "\n"
+    """One row per check (``numerics.io.csv_text``: plain numbers, quoted text)."""
+    from numerics.io import csv_text
+
+    header = ["result", "setting", "decision", "kind", "derived_exponent", "log_power", "fitted_exponent", "abs_diff",
+              "tolerance", "passed", "size_min", "size_max", "sizes", "seconds"]
+    rows = [[r.spec.result, r.spec.label, str(r.spec.decision), r.spec.kind, r.derived, r.log_power, r.fitted,
+             abs(r.fitted - r.derived), TOLERANCE, r.passes, r.fit.sizes[0], r.fit.sizes[-1], len(r.fit.sizes),
+             round(r.seconds, 3)] for r in results]
+    return csv_text(header, rows)

@@ -8,6 +8,7 @@ import pytest
 import sympy as sp
 
 from numerics import experiments
+from .csv_check import read_numeric_csv
 from numerics.experiments.fsl_hyperparameters import fsl_hyperparameters
 from numerics.experiments.plrf_hyperparameters import plrf_hyperparameters
 from numerics.hyperparameters import CheckSpec, TermModel, derived_exponent, fit_decision, optima
@@ -87,7 +88,8 @@ def test_fsl_experiment_checks_every_registered_hyperparameter(tmp_path):
     for claim in res.claims:
         # ±0.05 (conventions.md); 3 sizes over 30 decades suffice for the term model
         assert abs(claim.measured - claim.derived) <= TOL, claim
-    assert all((tmp_path / f"fsl_hyperparameters.{ext}").exists() for ext in ("md", "csv"))
+    _, rows = read_numeric_csv(tmp_path / "fsl_hyperparameters.csv")
+    assert [row["fitted_exponent"] for row in rows] == pytest.approx([c.fitted for c in res.checks], rel=1e-12)
     assert "fsl_hyperparameters" in experiments.names()
 
 
