@@ -384,11 +384,11 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
     warning = None
     if floor > batch_min:
         if not (steps * floor < total_samples) or not np.isfinite(floor):
-            need = ("no batch makes it stable (η_max·λ_max ≥ 2)" if not np.isfinite(floor)
-                    else f"stable batches need B ≥ {floor:.6g}, i.e. Σ B_t > {steps * floor:.6g}")
+            need = ("no batch makes it stable (η_max·λ_max ≥ 2: the per-mode condition fails at every B)"
+                    if not np.isfinite(floor) else f"stable batches need B ≥ {floor:.6g}, i.e. Σ B_t > "
+                    f"{steps * floor:.6g}, but the budget is total_samples = {total_samples:g}")
             text = (f"eta_max = {eta_max:g} (held at every step of the batch ramp) is above the stability bound "
-                    f"{bound_for(spectrum.eigenvalues, batch_min):.6g} at B = {batch_min:g}: {need}, but the budget is "
-                    f"total_samples = {total_samples:g}")
+                    f"η < {bound_for(spectrum.eigenvalues, batch_min):.6g} at B = {batch_min:g}: {need}")
             if not allow_unstable:
                 raise UnstableLearningRateError(f"{text} (lower eta_max, raise the budget, or allow_unstable=True / "
                                                 "--allow-unstable)", step=0, eta=eta_max,

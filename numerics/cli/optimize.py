@@ -96,6 +96,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _run_momentum(args, spectrum, options):
     from numerics.control_momentum import CONVERGED_DECREASE, optimal_momentum_schedule
+    from numerics.stability import find_violation
 
     common = dict(smoothness=args.smoothness, coordinates=args.coordinates, window=args.window,
                   allow_unstable=args.allow_unstable, **options)
@@ -112,7 +113,9 @@ def _run_momentum(args, spectrum, options):
                                CONVERGED_DECREASE, r.iterations, r.message)
                 for name, r in (("optimal (η, μ)", joint), ("optimal η with μ = 0", sgd)) if not r.converged]
     notes = [joint.warning, sgd.warning]
-    return format_csv(joint.lr, joint.loss, momentum=joint.momentum), lines, joint.final_loss, failures, notes
+    unstable = find_violation(joint.lr, spectrum.eigenvalues, args.batch, joint.momentum) is not None
+    return (format_csv(joint.lr, joint.loss, momentum=joint.momentum), lines, joint.final_loss, failures, notes,
+            unstable)
 
 
 def _run_batch(args, spectrum):
@@ -131,7 +134,8 @@ def _run_batch(args, spectrum):
     failures = [] if result.converged else [
         _not_converged("optimal batch ramp", result.kkt_residual, "KKT residual", CONVERGED_KKT, result.iterations,
                        result.message)]
-    return format_csv(result.lr, result.loss, batch=result.batch), lines, result.final_loss, failures, [result.warning]
+    return (format_csv(result.lr, result.loss, batch=result.batch), lines, result.final_loss, failures,
+            [result.warning], result.warning is not None)
 
 
 def _not_converged(name, measure, what, tolerance, iterations, message) -> str:
@@ -152,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
             args.eta_max, spectrum.eigenvalues, args.batch, allow_unstable=args.allow_unstable, what="--eta-max")
         options = dict(sigma=args.sigma, batch=args.batch, eta_max=eta_max)
         if args.optimize_momentum:
-            text, lines, final, failures, notes = _run_momentum(args, spectrum, options)
+            text, lines, final, failures, notes, unstable = _run_momentum(args, spectrum, options)
         elif args.optimize_batch:
-            text, lines, final, failures, notes = _run_batch(args, spectrum)
+            text, lines, final, failures, notes, unstable = _run_batch(args, spectrum)
         else:
             result = optimal_schedule(spectrum, args.steps, window=args.window, allow_unstable=args.allow_unstable,
                                       **options)
@@ -165,14 +169,14 @@ def run(args: argparse.Namespace) -> int:
             failures = [] if result.converged else [
                 _not_converged("optimal", result.max_residual, "max relative stationarity residual",
                                CONVERGED_RESIDUAL, result.iterations, "projected Newton polish")]
-            notes = []
+            notes, unstable = [], args.allow_unstable and result.warning is not None
         if args.baselines:
             for family, base in tuned_baselines(spectrum, args.steps, **options).items():
                 lines.append(f"{family}: final excess loss {base.final_loss:.6g} ({base.spec}; optimum/this = "
                              f"{final / base.final_loss:.4f})")
     notes = list(dict.fromkeys(n for n in (cap_warning, *notes) if n))  # each warning once, in order
     # The file is marked only when it may hold unstable steps (a clipped optimum is a stable, reusable schedule).
-    marked = report_warnings("optimize", *notes, text=text) if args.allow_unstable else (
+    marked = report_warnings("optimize", *notes, text=text) if unstable or args.allow_unstable else (
         report_warnings("optimize", *notes) or text)
     emit_csv(marked, args.out, "\n".join(lines))
     for failure in failures:
