@@ -4,15 +4,15 @@ Data (:func:`numerics.curves.default_data_root`: ``$LRWB_DATA`` if set, else the
 
 * ``multipower`` (Luo et al. 2025): the MPL split — fit on cosine_24000 + constant_24000 + wsdcon_9, predict
   constant_72000, cosine_72000, wsd_20000_24000, wsdld_20000_24000, wsdcon_3, wsdcon_18 — for the 25M, 100M
-  and 400M models (``quick``: 25M). Raw training loss at the logged steps.
+  and 400M models (``quick``: 25M and 400M). Raw training loss at the logged steps.
 * ``lr-scheduling`` (Schaipp et al. 2025): per model, fit the cosine runs and predict every WSD run
   (cooldowns joined to their base run), validation loss (``quick``: the 8-layer 384-wide SlimPajama model;
   full: all 11 models).
 
-Laws and fit methods (:mod:`numerics.fit`): the FSL ansatz and the momentum law fitted to a converged minimum
-(``converged``: TRF + L-BFGS-B), the multi-power law with its authors' protocol (``adamw``: 135-point
-surrogate grid, then AdamW from the surrogate); in the full run also the MPL fitted to convergence, to show
-what the protocol does. Metrics on the predicted runs (mean over runs, as the MPL paper averages): R², RMSE,
+Laws and fit methods (:mod:`numerics.fit`): the FSL-N law (``fsln``) and the momentum law fitted to a converged
+minimum (``converged``: TRF + L-BFGS-B), the multi-power law with its authors' protocol (``adamw``: 135-point
+surrogate grid, then AdamW from the surrogate); in the full run also the FSL ansatz and the MPL fitted to
+convergence, to show what the protocol does. Metrics on the predicted runs (mean over runs, as the MPL paper averages): R², RMSE,
 MAE, final-loss error on the whole logged curve after the warmup and RMSE on the decay region.
 
 Claims: per multipower size, the MPL's unrounded R² and RMSE against the published bar (the MPL code release's
