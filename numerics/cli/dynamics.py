@@ -69,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
     steps = check_steps(args)
     resources.check_memory(resources.dynamics_bytes(1, steps, args.features, momentum=bool(args.momentum)),
                            f"--steps {steps} with --features {args.features}")
+    if args.precision is None:
+        note = resources.long_run_note(resources.DYNAMICS_SECONDS_PER_MODE_STEP * steps * args.features,
+                                       f"N·T = {steps * args.features:.3g} mode-steps")
+        if note:
+            print(f"lrwb dynamics: {note}", file=sys.stderr)
     lr = schedule_from_args(args)
     spectrum = spectrum_from_args(args)
     options = dict(sigma=args.sigma, batch=args.batch, momentum=args.momentum)

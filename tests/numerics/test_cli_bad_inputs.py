@@ -750,7 +750,8 @@ def test_ctrl_c_stops_a_long_run(command, tmp_path):
         proc.kill()
     latency = time.perf_counter() - sent
     assert proc.returncode == 130, err
-    assert err.splitlines() == [f"lrwb {command}: interrupted"]
+    lines = [line for line in err.splitlines() if ": note: " not in line]  # a long-run estimate may come first
+    assert lines == [f"lrwb {command}: interrupted"], err
     # 5 s: generous for a loaded CI machine; the 1 s target is measured by benchmarks/bench_interrupt.py
     assert latency < 5.0
     assert list(tmp_path.iterdir()) == []  # no file, no temporary, no empty output folder
