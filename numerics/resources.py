@@ -174,3 +174,46 @@ def long_run_note(seconds: float, what: str) -> str | None:
     if seconds <= LONG_RUN_S:
         return None
     return f"note: {what} takes roughly {format_seconds(seconds)} (estimate); Ctrl-C stops it cleanly"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Ctrl-C inside long compiled calls
+
+#: arrays at least this large make a compiled call long enough (≳ 10 ms) to be worth a helper thread
+INTERRUPTIBLE_MIN_ELEMENTS = 1 << 21
+
+
+def interruptible(kernel):
+    """Wrap a ``nogil`` compiled kernel so that Ctrl-C is seen while a long call runs.
+
+    Python raises KeyboardInterrupt only between bytecodes of the main thread, so a compiled loop of seconds
+    would hold it back. For inputs with an array of ≥ :data:`INTERRUPTIBLE_MIN_ELEMENTS` elements the call runs
+    in a daemon thread (the kernel releases the GIL) while the main thread waits in 50 ms joins, where the
+    KeyboardInterrupt surfaces at once. The abandoned call finishes in the background (the CLI then ends the
+    process); small calls run directly (no thread overhead).
+    """
+    import functools
+    import threading
+
+    @functools.wraps(kernel)
+    def call(*args):
+        size = max((getattr(a, "size", 0) for a in args if hasattr(a, "ndim")), default=0)
+        if size < INTERRUPTIBLE_MIN_ELEMENTS:
+            return kernel(*args)
+        outcome: dict = {}
+
+        def work():
+            try:
+                outcome["value"] = kernel(*args)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+                outcome["error"] = err
+
+        worker = threading.Thread(target=work, name=f"lrwb-{getattr(kernel, '__name__', 'kernel')}", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.05)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return call
