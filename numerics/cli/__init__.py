@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--max-memory", metavar="GIB", default=None,
                        help="memory limit for the size check done before any work (default: $LRWB_MAX_MEMORY, "
                        "else half the available memory)")
-        g.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+        g.add_argument("--debug", dest="debug_command", action="store_true",
                        help=f"show the traceback of an error (also {DEBUG_ENV}=1)")
     return parser
 
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     from numerics.resources import memory_limit_override
 
     command = _command_name(args)
-    debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    debug = args.debug or getattr(args, "debug_command", False) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     import warnings
 
     previous_show = _install_warning_format(command)

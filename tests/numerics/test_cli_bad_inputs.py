@@ -725,15 +725,17 @@ def test_internal_error_is_one_line_with_report_hint(command, area, capsys, monk
     assert "--debug" in lines[0] and after == before
 
 
-@pytest.mark.parametrize("how", ["flag", "env"])
+@pytest.mark.parametrize("how", ["flag", "command-flag", "env"])
 def test_debug_shows_the_traceback(how, area, capsys, monkeypatch):
     argv, module, name = ENGINES["dynamics"]
     inputs, out = area
     _patch_engine(monkeypatch, module, name, TypeError("unsupported operand"))
     if how == "env":
         monkeypatch.setenv("LRWB_DEBUG", "1")
-    else:
+    elif how == "flag":
         argv = ["--debug"] + argv
+    else:
+        argv = argv + ["--debug"]
     with pytest.raises(TypeError, match="unsupported operand"):
         main(fill(argv, inputs, out))
 
