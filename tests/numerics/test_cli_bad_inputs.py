@@ -205,7 +205,7 @@ TINY = {
     "simulate": ["simulate", "--features", "6", "--steps", "10", "--runs", "4"],
     "optimize": ["optimize", "--features", "8", "--steps", "12"],
     "fsl curve": ["fsl", "curve", "--s", "1", "--beta", "2", "--schedule", "constant:0.2", "--steps", "20"],
-    "fsl optimal": ["fsl", "optimal", "--s", "1", "--beta", "2", "--steps", "8"],
+    "fsl optimal": ["fsl", "optimal", "--s", "1", "--beta", "2", "--steps", "8", "--eta-max", "0.3"],
     "design": ["design", "{in}/fit_good.json", "--steps", "60", "--peak-max", "0.1", "--knots", "4"],
     "formulas": ["formulas", "--quiet", "--only", "signal_continuum"],
 }
