@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Extrapolation", "local_slopes", "extrapolate", "MODELS"]
+__all__ = ["Extrapolation", "local_slopes", "extrapolate", "extrapolate_values", "MODELS"]
 
 MODELS = ("power", "log")
 #: the grid of correction exponents p scanned by the ``"power"`` model
@@ -53,6 +53,7 @@ class Extrapolation:
         value: ζ_∞, the extrapolated exponent.
         standard_error: SE of ζ_∞ (OLS; conditional on p for ``"power"``).
         shift: |ζ_∞ − ζ_∞ without the first slope| (NaN when too few slopes are left to refit).
+        kind: what ``slopes`` holds (``"local slopes"``, or ``"values"`` for :func:`extrapolate_values`).
         correction_exponent: p of the ``"power"`` model (NaN for ``"log"``).
         midpoints, slopes: the local slopes the fit used, at X̄_i.
     """
@@ -64,18 +65,29 @@ class Extrapolation:
     midpoints: tuple[float, ...]
     slopes: tuple[float, ...]
     shift: float = float("nan")
+    kind: str = "local slopes"
 
     @property
     def last_slope(self) -> float:
         return self.slopes[-1]
 
+    @property
+    def determined(self) -> bool:
+        """False when the ``"power"`` fit ran to the smallest p of its grid: the slopes show no curvature (they
+        move linearly in log X), so the data do not fix a limit and ζ_∞ is an artefact of the grid's edge."""
+        return self.model != "power" or self.correction_exponent > _P_GRID[0] + 1e-12
+
     def describe(self, digits: int = 3) -> str:
         form = (f"ζ_i = ζ_∞ + c·X^−{self.correction_exponent:.2f}" if self.model == "power"
                 else "ζ_i = ζ_∞ + c/log X")
+        if not self.determined:
+            slopes = ", ".join(f"{s:.{digits}f}" for s in self.slopes)
+            return (f"no limit: the power fit runs to p = {self.correction_exponent:.2f}, the grid's edge (no "
+                    f"curvature); {self.kind} {slopes}")
         slopes = ", ".join(f"{s:.{digits}f}" for s in self.slopes)
         shift = "" if math.isnan(self.shift) else f" (drop-first shift {self.shift:.{digits}f})"
         return (f"extrapolated ({form}) {self.value:.{digits}f} ± {self.standard_error:.{digits}f}{shift}; "
-                f"local slopes {slopes}")
+                f"{self.kind} {slopes}")
 
 
 def _ols(u: np.ndarray, s: np.ndarray) -> tuple[float, float, float]:
@@ -109,6 +121,25 @@ def extrapolate(x, y, *, model: str = "power", sign: float = -1.0, last: int | N
     if slopes.size > need:
         reduced = _extrapolate_slopes(mid[1:], slopes[1:], model)
         return dataclasses.replace(full, shift=abs(full.value - reduced.value))
+    return full
+
+
+def extrapolate_values(x, values, *, model: str = "power") -> Extrapolation:
+    """The X → ∞ limit of a finite-size estimate q(X) (e.g. an exponent fitted at each X) under ``model``:
+    q = q_∞ + c·X^{−p} or q_∞ + c/log X (same fits and ``shift`` as :func:`extrapolate`)."""
+    if model not in MODELS:
+        raise ValueError(f"model = {model!r} must be one of {MODELS}")
+    xs, qs = np.asarray(x, float), np.asarray(values, float)
+    if xs.shape != qs.shape or xs.ndim != 1 or not (np.all(np.isfinite(xs) & (xs > 1)) and np.all(np.isfinite(qs))):
+        raise ValueError(f"x = {x!r} must be > 1 and match finite values = {values!r}")
+    if np.any(np.diff(xs) <= 0):
+        raise ValueError(f"x = {x!r} must be strictly increasing")
+    need = 3 if model == "power" else 2
+    if qs.size < need:
+        raise ValueError(f"model {model!r} needs >= {need} values, got {qs.size}")
+    full = dataclasses.replace(_extrapolate_slopes(xs, qs, model), kind="values")
+    if qs.size > need:
+        return dataclasses.replace(full, shift=abs(full.value - _extrapolate_slopes(xs[1:], qs[1:], model).value))
     return full
 
 
