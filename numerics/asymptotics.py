@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Extrapolation", "local_slopes", "extrapolate", "extrapolate_values", "MODELS"]
+__all__ = ["Extrapolation", "local_slopes", "extrapolate", "extrapolate_values", "asymptotic_exponent", "MODELS"]
 
 MODELS = ("power", "log")
 #: the grid of correction exponents p scanned by the ``"power"`` model
@@ -122,6 +122,24 @@ def extrapolate(x, y, *, model: str = "power", sign: float = -1.0, last: int | N
         reduced = _extrapolate_slopes(mid[1:], slopes[1:], model)
         return dataclasses.replace(full, shift=abs(full.value - reduced.value))
     return full
+
+
+def asymptotic_exponent(x, y, *, sign: float = -1.0) -> tuple[float, str]:
+    """(the X → ∞ exponent a claim uses, a note stating how it was measured):
+
+    - ≥ 5 sizes: the ``"power"`` limit, or the last local slope when that fit finds no curvature
+      (:attr:`Extrapolation.determined` False: no limit is fixed by the data, so the claim is judged on the
+      largest sizes);
+    - 3–4 sizes: the ``"log"`` limit;
+    - 2 sizes: the single slope."""
+    n = len(x)
+    if n >= 3:
+        e = extrapolate(x, y, model="power" if n >= 5 else "log", sign=sign)
+        if e.determined:
+            return e.value, e.describe()
+        return e.last_slope, e.describe() + "; claimed: the last local slope"
+    _, slopes = local_slopes(x, y, sign=sign)
+    return float(slopes[0]), f"one local slope {slopes[0]:.3f} (two sizes: no extrapolation)"
 
 
 def extrapolate_values(x, values, *, model: str = "power") -> Extrapolation:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.asymptotics import extrapolate, extrapolate_values
+from numerics.asymptotics import asymptotic_exponent, extrapolate_values
 from numerics.control import optimal_schedules as exact_optimal_schedules
 from numerics.experiments import experiment
 from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
@@ -134,17 +134,9 @@ def _fit(x, y) -> float:
 
 
 def _limit(x, y, *, sign: float = -1.0) -> tuple[float, str]:
-    """(T/N → ∞ limit of the local slopes, note) (:mod:`numerics.asymptotics`): the power model
-    ζ_∞ + c·X^{−p} with ≥ 5 sizes (≥ 4 slopes), the log model ζ_∞ + c/log X with 3–4; the last local slope
-    when the power fit finds no curvature (p at its grid's edge: no limit is determined, the claim is judged
-    on the largest sizes) or with 2 sizes."""
-    n = len(x)
-    if n >= 3:
-        e = extrapolate(x, y, model="power" if n >= 5 else "log", sign=sign)
-        return (e.value if e.determined else e.last_slope), e.describe() + ("" if e.determined else
-                                                                            "; claimed: the last local slope")
-    slope = sign * float(np.diff(np.log(y))[0] / np.diff(np.log(x))[0])
-    return slope, f"one local slope {slope:.3f} (two sizes: no extrapolation)"
+    """(T/N → ∞ exponent, note): :func:`numerics.asymptotics.asymptotic_exponent` (power limit with ≥ 5 sizes,
+    log limit with 3–4, the last local slope when the slopes show no curvature)."""
+    return asymptotic_exponent(x, y, sign=sign)
 
 
 def _value_limit(x, values) -> tuple[float, str]:

@@ -8,6 +8,7 @@ import pytest
 
 from numerics.fsl import fsl_curve, fsl_spectrum, mode_sum_model
 from numerics.fsl_table1 import (
+    PHASE_EXPONENTS,
     PHASES,
     SCHEDULES,
     SIGMA,
@@ -50,15 +51,50 @@ def test_data_limited_exponents(data_cells, family, phase):
     assert abs(cell.fitted_rate - cell.derived_rate) <= TOLERANCE, (cell.fitted_rate, cell.derived_rate)
 
 
-@pytest.mark.parametrize("phase", PHASES)
-def test_wsd_beats_exp_by_a_growing_log_factor(data_cells, phase):
-    """Claim (iii) through E_exp/E_WSD against log D: WSD is better at every D, and the ratio grows in the
-    easy phase (derived (log D)^{s/(sβ+1)}) and the hard phase ((log D)^s). WSD with r = 1 is the exponential
-    decay, so the ratio is ≥ 1 by construction up to the optimiser's tolerance (1e-6)."""
-    ratio, fitted, derived = wsd_gain(data_cells[("exp", phase)], data_cells[("wsd", phase)])
-    assert np.all(ratio > 1 - 1e-6)
-    assert ratio[-1] > ratio[0]
-    assert fitted > 0 and derived > 0
+def test_derived_gain_powers_are_the_difference_of_the_table_entries():
+    # l_exp − l_WSD from the registry's Table-1 entries, recomputed by hand: data easy 2/3 − 1/3, data hard
+    # 0.3 − 0, compute easy (βs − s(β−1))/(βs+2) = s/(βs+2) = 1/4, compute hard βs/(β+1) − 0 = 0.2
+    from numerics.fsl_table1 import derived_gain_power
+
+    expected = {("data", "easy"): 1 / 3, ("data", "hard"): 0.3, ("compute", "easy"): 0.25, ("compute", "hard"): 0.2}
+    for (limit, phase), value in expected.items():
+        assert derived_gain_power(limit, phase, *PHASE_EXPONENTS[phase]) == pytest.approx(value, abs=1e-12)
+
+
+def test_mode_quadrature_matches_the_mode_sum():
+    # beyond EXACT_MODES the sums are a trapezoid rule in log j: Σ_{j≤M} j^−1.3 against the Hurwitz zeta
+    # (midpoint Euler–Maclaurin error O(J^−2) ≈ 1e-7 relative at J = 2e4)
+    from scipy.special import zeta
+
+    from numerics.fsl_table1 import mode_nodes
+
+    j, mass = mode_nodes(10**9)
+    assert j.size < 25_000
+    assert float(np.sum(mass * j**-1.3)) == pytest.approx(zeta(1.3) - zeta(1.3, 10**9 + 1), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def hard_gain():
+    # the hard data-limited ratio on D = 1e4…1e16 (7 sizes; ≈ 10 s): the regime where r* stays inside its bounds
+    sizes = np.logspace(4, 16, 7)
+    s, beta = PHASE_EXPONENTS["hard"]
+    from numerics.fsl_table1 import data_limited_optima, derived_gain_power
+
+    exp_opt, wsd_opt = (data_limited_optima(s, beta, f, sizes) for f in ("exp", "wsd"))
+    return wsd_gain(exp_opt, wsd_opt, derived_gain_power("data", "hard", s, beta), "data", "hard")
+
+
+def test_wsd_gain_log_power_hard_phase(hard_gain):
+    """Claim (iii), hard phase: E_exp/E_WSD ≍ (log D)^s, s = 0.3. WSD with r = 1 is the exponential decay, so
+    the ratio is ≥ 1 up to the optimiser's tolerance (1e-6)."""
+    g = hard_gain
+    assert np.all(np.asarray(g.ratio) > 1 - 1e-6)
+    # the local log powers over D = 1e4…1e16 (measured 0.33–0.37) against the derived 0.3: ±0.1 (the ±0.05 claim
+    # is made on the quick ladder's extrapolation; the raw local powers still carry the finite-D correction)
+    assert np.all(np.abs(np.asarray(g.extrapolation.slopes) - g.derived) <= 0.1), g.note()
+    # an independent estimate: the two-point log power over the whole range, log(R_last/R_first)/log(log D ratio)
+    two_point = np.log(g.ratio[-1] / g.ratio[0]) / np.log(np.log(g.sizes[-1]) / np.log(g.sizes[0]))
+    assert two_point == pytest.approx(g.fitted, abs=0.03)  # least squares vs two-point: same data, ±0.03
 
 
 def test_decay_beats_constant(data_cells):
@@ -96,6 +132,8 @@ def test_experiment_writes_the_table_and_claims(tmp_path):
     assert table[0].startswith("family,limit,phase") and len(table) == 1 + len(SCHEDULES)
     claims = result.claims
     assert len(claims) == len(SCHEDULES) + 2 + 2
+    gain = next(c for c in claims if "log power" in c.claim)
+    assert gain.derived == pytest.approx(1 / 3) and gain.tolerance == "±0.05"
     rates = [c for c in claims if c.claim.startswith("Table 1 rate")]
     assert all(c.tolerance == "±0.05" and np.isfinite(c.measured) for c in rates)
     assert all(cell.seconds > 0 for cell in result.table.cells)
