@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from numerics import experiments
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, counted, sanity_checks
 from numerics.io import atomic_write
 
 __all__ = [
@@ -40,7 +40,8 @@ __all__ = [
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "manifest.json"
 #: bumped when the manifest layout changes (old manifests are then recomputed, not misread).
-MANIFEST_VERSION = 1
+#: 2: claims carry their rule (kind, tol) and category; the verdict is recomputed on read-back.
+MANIFEST_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class ExperimentRecord:
     Attributes:
         name, title, source, budget_s: from the registry.
         key: the cache key it was computed under.
-        claims: its checked claims.
+        claims: its checks: claims and sanity checks (:class:`~numerics.experiments.claims.SanityCheck`).
         files: written paths relative to the output directory.
         runtime_s: wall time of the experiment when it was computed (not of a cache hit).
         markdown: the experiment's own summary (tables).
@@ -72,7 +73,18 @@ class ExperimentRecord:
 
     @property
     def passed(self) -> bool:
+        """No error, every claim and every sanity check passed."""
         return not self.error and all(c.passed for c in self.claims)
+
+    @property
+    def counted(self) -> tuple[Claim, ...]:
+        """Its claims (counted in the report), without the sanity checks."""
+        return counted(self.claims)
+
+    @property
+    def sanity(self) -> tuple[Claim, ...]:
+        """Its sanity checks (reported apart, not counted)."""
+        return sanity_checks(self.claims)
 
     @property
     def over_budget(self) -> bool:
@@ -95,19 +107,28 @@ class ReproduceRun:
 
     @property
     def claims(self) -> tuple[Claim, ...]:
-        return tuple(c for r in self.records for c in r.claims)
+        """Every experiment's claims (counted), without the sanity checks."""
+        return tuple(c for r in self.records for c in r.counted)
+
+    @property
+    def sanity(self) -> tuple[Claim, ...]:
+        """Every experiment's sanity checks (hold by construction; reported apart, not counted)."""
+        return tuple(c for r in self.records for c in r.sanity)
 
     @property
     def counts(self) -> dict[str, int]:
-        claims = self.claims
+        claims, sanity = self.claims, self.sanity
         passed = sum(c.passed for c in claims)
+        sane = sum(c.passed for c in sanity)
         return {"experiments": len(self.records), "errors": sum(bool(r.error) for r in self.records),
                 "cached": sum(r.cached for r in self.records), "claims": len(claims), "passed": passed,
-                "failed": len(claims) - passed}
+                "failed": len(claims) - passed, "sanity": len(sanity), "sanity_passed": sane,
+                "sanity_failed": len(sanity) - sane}
 
     def summary(self) -> str:
         n = self.counts
-        line = (f"{n['claims']} claims checked: {n['passed']} passed, {n['failed']} failed "
+        line = (f"{n['claims']} claims checked: {n['passed']} passed, {n['failed']} failed; "
+                f"{n['sanity']} sanity checks: {n['sanity_passed']} ok, {n['sanity_failed']} failed "
                 f"({n['experiments']} experiments, {n['cached']} from cache")
         if n["errors"]:
             line += f", {n['errors']} raised an error"
@@ -162,6 +183,10 @@ def load_manifest(exp_dir: Path, key: str) -> dict | None:
         return None
     root = Path(exp_dir).parent
     if not all((root / f).is_file() for f in record.get("files", [])):
+        return None
+    try:  # claims are rebuilt from their rule; a record that does not parse is recomputed, not guessed
+        [Claim.from_dict(c) for c in record.get("claims", [])]
+    except (ValueError, TypeError):
         return None
     return record
 

@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="recompute even experiments with a valid cached result")
     p.add_argument("--list", action="store_true", help="list the experiments with their budgets and exit")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 when a claim fails (errors always do)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 when a claim or a sanity check fails (errors always do)")
     p.set_defaults(func=run)
 
 
@@ -35,13 +35,15 @@ def _print_record(record) -> None:
     if record.error:
         state = f"ERROR {record.error}"
     else:
-        passed = sum(c.passed for c in record.claims)
-        state = f"{passed}/{len(record.claims)} claims passed"
+        claims, sanity = record.counted, record.sanity
+        state = f"{sum(c.passed for c in claims)}/{len(claims)} claims passed"
+        if sanity:
+            state += f", {sum(c.passed for c in sanity)}/{len(sanity)} sanity ok"
     origin = "cached" if record.cached else f"{record.runtime_s:.1f} s (budget {record.budget_s:.0f} s)"
     from tqdm.auto import tqdm
 
     # tqdm.write keeps the line clear of the progress bars.
-    tqdm.write(f"{record.name:<18} {state:<28} {origin}", file=sys.stderr)
+    tqdm.write(f"{record.name:<18} {state:<44} {origin}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
     for c in failed:
         print(f"FAIL {c.experiment}: {c.claim}: derived {c.derived:.4g}, measured {c.measured:.4g} "
               f"(tolerance {c.tolerance})", file=sys.stderr)
+    insane = [c for c in outcome.sanity if not c.passed]
+    for c in insane:  # holds by construction, so a failure is a bug in the code, not a finding about a paper
+        print(f"SANITY FAIL {c.experiment}: {c.claim}: reference {c.derived:.4g}, measured {c.measured:.4g} "
+              f"(rule {c.tolerance})", file=sys.stderr)
     print(outcome.summary())
     print(f"report: {outcome.out_dir / 'report.html'}")
     errors = outcome.counts["errors"]
-    return 1 if errors or (args.strict and failed) else 0
+    return 1 if errors or (args.strict and (failed or insane)) else 0

@@ -23,6 +23,8 @@ law (the untrained modes j with λ_j t ≪ 1 only carry δ_M) and keeps the Mont
    Measured 1.1200 vs derived 1.1201 at ‖K‖₁ ≈ 0.1, 1.5491 vs 1.5493 at 0.2 (the bare Neumann factor,
    1.138 and 1.446, misses by 1.6% and 7%). The Volterra solution removes most of the gap (the constant LR
    must reach its noise floor: ``band_steps`` ≳ 2000).
+   ("Most" = more than half, a chosen threshold, so that one is a sanity check, as is "the unfitted FSL is at
+   least as close as the 3-coefficient fit", whose bound is a measured error.)
 3. **3-coefficient fit** (the paper's overlay): L ≈ c_a·1 + c_e·(1 + t)^{−s} + c_n·N_pow(t) with the FSL's
    power-law forms (unit constants; N_pow the noise convolution with K = (1 + u)^{−(2−1/β)}), fitted by
    non-negative least squares on relative residuals to the MC means of the three schedules at once, on the
@@ -50,9 +52,9 @@ from scipy.optimize import nnls
 
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, SanityCheck
 from numerics.fsl import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
-from numerics.io import atomic_write, save_figure
+from numerics.io import atomic_write, save_figure, write_csv
 from numerics.schedules import parse_schedule
 from numerics.simulate import monte_carlo
 from numerics.spectra import Spectrum
@@ -396,16 +398,19 @@ class Fig1Result:
                                            f"misses by {100 * abs(row.exact_over_picard1 / row.neumann - 1):.1f}% "
                                            f"(η trH/(2B) = {row.kernel_norm:g} gives {row.neumann_small_eta:.4f}); "
                                            f"Volterra leaves exact/FSL = {row.exact_over_volterra:.4f}", **kw))
-            out.append(Claim.at_least(NAME, f"Volterra removes most of the gap at η = {row.eta:.3g}", VOLTERRA_SHARE,
-                                      row.volterra_share, note="share of log(exact/FSL) removed", **kw))
+            out.append(SanityCheck.at_least(NAME, f"Volterra removes most of the gap at η = {row.eta:.3g}",
+                                            VOLTERRA_SHARE, row.volterra_share,
+                                            note="no derived value: ½ is a chosen threshold; share of "
+                                                 "log(exact/FSL) removed", **kw))
         fit, derived = self.fit, self.derived_fit
         out.append(Claim.relative(NAME, f"3-coef fit: c_signal (t ≥ {fit.t_min:g})", derived["signal"], fit.c_signal,
                                   FIT_TOLERANCE, note="registry signal_continuum_fsl at t = 1: Γ(s)/(β 2^s)", **kw))
         out.append(Claim.relative(NAME, f"3-coef fit: c_noise (t ≥ {fit.t_min:g})", derived["noise"], fit.c_noise,
                                   FIT_TOLERANCE, note="registry kernel_l1_norm / power kernel mass β/(β−1)", **kw))
-        out.append(Claim.at_most(NAME, "exact-constant FSL (unfitted) at least as close as the 3-coef fit",
-                                 fit.max_rel_error, fit.unfitted_max_rel_error,
-                                 note=f"max relative error vs the SGD mean on t ≥ {fit.t_min:g}", **kw))
+        out.append(SanityCheck.at_most(NAME, "exact-constant FSL (unfitted) at least as close as the 3-coef fit",
+                                       fit.max_rel_error, fit.unfitted_max_rel_error,
+                                       note=f"no derived value: the bound is the fit's measured error; max "
+                                            f"relative error vs the SGD mean on t ≥ {fit.t_min:g}", **kw))
         return tuple(out)
 
     def markdown(self) -> str:
@@ -450,15 +455,14 @@ def fig1_norm_per_lr() -> float:
 def _write_csv(result: Fig1Result, out: Path) -> list[Path]:
     paths = [out / f"{NAME}_curves.csv", out / f"{NAME}_bands.csv", out / f"{NAME}_fit.csv"]
     fit = result.fit
-    with atomic_write(paths[0]) as h:
-        h.write("schedule,spec,step,lr,intrinsic_time,mc_mean,mc_se,runs,exact,fsl,fsl_3coef_fit\n")
-        for c in result.curves:
-            pred = fit.predict(c)
-            for i, step in enumerate(c.steps):
-                lr = "" if not np.isfinite(c.lr[i]) else repr(float(c.lr[i]))
-                h.write(f"{c.schedule},{c.spec},{int(step)},{lr},{float(c.intrinsic_time[i])!r},"
-                        f"{float(c.mc_mean[i])!r},{float(c.mc_se[i])!r},{c.runs},{float(c.exact[i])!r},"
-                        f"{float(c.fsl[i])!r},{float(pred[i])!r}\n")
+    rows = []
+    for c in result.curves:
+        pred = fit.predict(c)
+        # specs hold commas ("cosine:0.08,0"): write_csv quotes them; no LR is taken at the last step
+        rows += [(c.schedule, c.spec, int(step), c.lr[i] if np.isfinite(c.lr[i]) else None, c.intrinsic_time[i],
+                  c.mc_mean[i], c.mc_se[i], c.runs, c.exact[i], c.fsl[i], pred[i]) for i, step in enumerate(c.steps)]
+    write_csv(paths[0], ["schedule", "spec", "step", "lr", "intrinsic_time", "mc_mean", "mc_se", "runs", "exact", "fsl",
+                         "fsl_3coef_fit"], rows)
     with atomic_write(paths[1]) as h:
         h.write("level,kernel_norm,eta,renewal_norm,schedule,iterate,ratio_min,ratio_max,ratio_end\n")
         for b in result.bands:

@@ -158,15 +158,15 @@ class AnnealResult:
             if not f.problem.claimed:
                 continue
             p = f.problem
-            out.append(Claim.within("plrf_anneal", f"anneal length T − t_s exponent, level {f.level:g}·η_max "
-                                    f"(a={p.a:g}, b={p.b:g})", f.derived, f.fitted, f.tolerance,
-                                    source="Bordelon & Mori, Figs. 6–7; plrf.md §4",
-                             note=f"registry: {f.theory_name}; upper-half fit ± SE {f.fitted:.3f} ± "
-                                  f"{f.standard_error:.3f}; local slopes "
-                                  + ", ".join(f"{v:.3f}" for v in f.local_slopes)
-                                  + f" (upper half {'settled' if f.resolved else 'not settled'}); "
-                                  f"N = {p.features}{' with tail' if p.tail else ''}, T = {f.horizons[0]}…"
-                                  f"{f.horizons[-1]}"))
+            out.append(Claim.exponent("plrf_anneal", f"anneal length T − t_s exponent, level {f.level:g}·η_max "
+                                      f"(a={p.a:g}, b={p.b:g})", f.derived, f.fitted,
+                                      source="Bordelon & Mori, Figs. 6–7; plrf.md §4",
+                                      note=f"registry: {f.theory_name}; upper-half fit ± SE {f.fitted:.3f} ± "
+                                           f"{f.standard_error:.3f}; local slopes "
+                                           + ", ".join(f"{v:.3f}" for v in f.local_slopes)
+                                           + f" (upper half {'settled' if f.resolved else 'not settled'}); "
+                                           f"N = {p.features}{' with tail' if p.tail else ''}, T = {f.horizons[0]}…"
+                                           f"{f.horizons[-1]}"))
         return tuple(out)
 
     def markdown(self) -> str:

@@ -38,7 +38,7 @@ import numpy as np
 from numerics.asymptotics import Extrapolation, extrapolate
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.experiments.claims import Claim
 from numerics.experiments.plrf_fig2 import fit_loss_exponent
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
@@ -114,12 +114,12 @@ class Fig1bResult:
         T → ∞ limit of the long ladder's local slopes (±0.05, conventions.md; the finite-size model is stated
         in the note with the local slopes)."""
         x = self.extrapolation
-        return (Claim.within("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const (local slopes → T = ∞)",
-                             self.xi_theory, x.value, EXPONENT_TOLERANCE,
-                             source="Bordelon & Mori, Fig. 1b; plrf.md §6",
-                             note=f"a={A}, b={B_EXPONENT}, N={self.features}; T = {self.ladder[0][0]}…"
-                                  f"{self.ladder[-1][0]}: {x.describe()}; least-squares slope over the figure's "
-                                  f"T={self.horizons[0]}…{self.horizons[-1]}: {self.xi_fitted:.3f}"),)
+        return (Claim.exponent("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const (local slopes → T = ∞)",
+                               self.xi_theory, x.value,
+                               source="Bordelon & Mori, Fig. 1b; plrf.md §6",
+                               note=f"a={A}, b={B_EXPONENT}, N={self.features}; T = {self.ladder[0][0]}…"
+                                    f"{self.ladder[-1][0]}: {x.describe()}; least-squares slope over the figure's "
+                                    f"T={self.horizons[0]}…{self.horizons[-1]}: {self.xi_fitted:.3f}"),)
 
     @property
     def xi_local(self) -> float:

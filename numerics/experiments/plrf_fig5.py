@@ -22,9 +22,11 @@ fit_loss_exponent`).
 Claims (derived values from :func:`theory.results.registry`, never typed in):
 
 - easy: the joint optimum keeps the statistical rate ζ = (a−1)/a (``zeta_T_optimal_schedule_easy``), ±0.05;
-- both phases: the joint optimum's final loss is at most the SGD-only optimum's at the longest horizon (the
-  sanity check of the joint solve);
-- hard: η at the cap for 50–85% of training (``plrf.md`` §4, the paper's statement).
+- hard: the joint and the SGD-only optimum's ζ on the N = ∞ ladder against (a−1)/b, ±0.05 (below).
+
+Sanity checks (reported apart, not counted): both phases, the joint optimum's final loss is at most the
+SGD-only optimum's at the longest horizon (by construction: the joint solve starts from the SGD-only optimum);
+hard, η at the cap for 50–85% of training (``plrf.md`` §4, the paper's range: no derived value).
 
 The hard-phase exponent, settled on the N = ∞ problem: the notebook model (N = 1500, no tail) fits ζ ≈ 0.166
 for the joint **and for the SGD-only** optimum, whose rate is derived as (a−1)/b = 0.109 — the truncated target
@@ -57,9 +59,9 @@ import numpy as np
 from numerics.asymptotics import asymptotic_exponent
 from numerics.control_momentum import OptimalMomentumSchedule, optimal_momentum_schedules
 from numerics.experiments import experiment
-from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck
 from numerics.experiments.plrf_fig2 import fit_loss_exponent
-from numerics.io import atomic_write, save_figure
+from numerics.io import save_figure, write_csv
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from theory.results import registry
 
@@ -170,8 +172,10 @@ class Fig5Result:
 
     @property
     def claims(self) -> tuple[Claim, ...]:
-        """Easy: ζ_joint vs (a−1)/a ±0.05. Both: joint/SGD-only final loss ≤ 1 at the longest T. Hard: the
-        fraction of steps with η at the cap inside the paper's 50–85%."""
+        """Claims: easy, ζ_joint vs (a−1)/a ±0.05; hard, ζ_joint and ζ_SGD on the N = ∞ ladder vs (a−1)/b ±0.05.
+        Sanity checks (not counted): joint/SGD-only final loss ≤ 1 at
+        the longest T (the joint solve starts from the SGD-only optimum), and, hard, the fraction of steps with η
+        at the cap inside the paper's 50–85% (a range read off the paper's figure, no derived value)."""
         src = "Bordelon & Mori, Fig. 5; plrf.md §4"
         out = []
         for run in self.runs:
@@ -180,22 +184,24 @@ class Fig5Result:
             if s.phase == "easy":
                 row = next(r for r in self.rows if r.phase == "easy" and r.schedule == "joint"
                            and r.theory_name == EASY_THEORY_NAME)
-                out.append(Claim.within("plrf_fig5", f"ζ_T joint (η, μ) optimum keeps (a−1)/a, {label}", row.theory,
-                                        row.fitted, EXPONENT_TOLERANCE, source=src,
-                                        note=f"registry: {EASY_THEORY_NAME}; T = {run.horizons[0]}…{t_max}; "
-                                             f"SGD-only optimum fits {self._fitted(s.phase, 'sgd'):.3f}"))
+                out.append(Claim.exponent("plrf_fig5", f"ζ_T joint (η, μ) optimum keeps (a−1)/a, {label}",
+                                          row.theory, row.fitted, source=src,
+                                          note=f"registry: {EASY_THEORY_NAME}; T = {run.horizons[0]}…{t_max}; "
+                                               f"SGD-only optimum fits {self._fitted(s.phase, 'sgd'):.3f}"))
             ratio = run.joint[-1].final_loss / run.sgd[-1].final_loss
             note = f"T = {t_max}, κ = {s.smoothness:g}; L_joint = {run.joint[-1].final_loss:.4g}, " \
                    f"L_SGD = {run.sgd[-1].final_loss:.4g}"
-            out.append(Claim.at_most("plrf_fig5", f"joint (η, μ) final loss / SGD-only optimum ≤ 1, {label}", 1.0,
-                                     ratio, source=src, note=note))
+            out.append(SanityCheck.at_most("plrf_fig5", f"joint (η, μ) final loss / SGD-only optimum ≤ 1, {label}",
+                                           1.0, ratio, source=src,
+                                           note="≤ 1 by construction: the joint solve starts from the SGD-only "
+                                                "optimum (μ = 0 is feasible); " + note))
             if s.phase == "hard":
                 lo, hi = CAP_FRACTION_RANGE
                 frac = cap_fraction(run.joint[-1])
-                out.append(Claim.within("plrf_fig5", f"η at the cap for 50–85% of training (joint), {label}",
-                                        0.5 * (lo + hi), frac, 0.5 * (hi - lo), source=src,
-                                        note=f"T = {t_max}; the paper's range (not derived); steps with the "
-                                             "authors' η ≥ 0.99·η_max"))
+                out.append(SanityCheck.within("plrf_fig5", f"η at the cap for 50–85% of training (joint), {label}",
+                                              0.5 * (lo + hi), frac, 0.5 * (hi - lo), source=src,
+                                              note=f"no derived value: the reference is the midpoint of the paper's "
+                                                   f"range; T = {t_max}; steps with the authors' η ≥ 0.99·η_max"))
         if self.hard_ladder is not None:
             lad = self.hard_ladder
             s = lad.setup
@@ -206,9 +212,9 @@ class Fig5Result:
             gain = lad.final_losses("joint") / lad.final_losses("sgd")
             for schedule, what in (("joint", "joint (η, μ) optimum"), ("sgd", "SGD-only optimum (control)")):
                 value, how = exps[schedule]
-                out.append(Claim.within(
+                out.append(Claim.exponent(
                     "plrf_fig5", f"ζ_T {what}, hard (a={s.a:g}, b={s.b:g}), N = ∞ (tail), T → ∞: (a−1)/b",
-                    derived, value, EXPONENT_TOLERANCE, source=src,
+                    derived, value, source=src,
                     note=f"registry: {HARD_THEORY_NAME}; N = {s.features} with tail, T = {lad.horizons[0]}…"
                          f"{lad.horizons[-1]}: {how}; joint/SGD-only {gain[0]:.4f} → {gain[-1]:.4f}"
                          + (f"; the notebook model (no tail) fits {notebook[schedule]:.3f}" if notebook else "")))
@@ -311,32 +317,22 @@ def exponent_rows(run: MomentumPhaseRun, tolerance: float = EXPONENT_TOLERANCE) 
 
 def _write_tables(runs, rows, out: Path) -> list[Path]:
     paths = [out / "plrf_fig5_exponents.csv", out / "plrf_fig5_final_losses.csv", out / "plrf_fig5_schedules.csv"]
-    with atomic_write(paths[0]) as h:
-        h.write("phase,schedule,zeta_fitted,theory_name,zeta_theory,verdict\n")
-        for r in rows:
-            verdict = "open" if r.passed is None else ("pass" if r.passed else "fail")
-            h.write(f"{r.phase},{r.schedule},{r.fitted!r},{r.theory_name},{r.theory!r},{verdict}\n")
-    with atomic_write(paths[1]) as h:
-        h.write("phase,a,b,features,sigma,batch,smoothness,steps,schedule,final_loss,objective,penalty,max_momentum,"
-                "cap_fraction,iterations,runtime_s\n")
-        for run in runs:
-            s = run.setup
-            for i, t in enumerate(run.horizons):
-                for name in ("sgd", "joint"):
-                    r = getattr(run, name)[i]
-                    h.write(f"{s.phase},{s.a!r},{s.b!r},{s.features},{s.sigma!r},{BATCH},{s.smoothness!r},{t},{name},"
-                            f"{r.final_loss!r},{r.objective!r},{r.penalty!r},{float(r.momentum.max())!r},"
-                            f"{cap_fraction(r)!r},{r.iterations},{r.runtime_s!r}\n")
-    with atomic_write(paths[2]) as h:
-        h.write("phase,steps,schedule,step,lr,momentum,eta_authors,beta_authors,loss\n")
-        for run in runs:
-            for i, t in enumerate(run.horizons):
-                for name in ("sgd", "joint"):
-                    r = getattr(run, name)[i]
-                    for step in range(t + 1):
-                        controls = ",,," if step == t else ",".join(
-                            repr(float(v[step])) for v in (r.lr, r.momentum, r.eta_authors, r.beta_authors))
-                        h.write(f"{run.setup.phase},{t},{name},{step},{controls},{r.loss[step]!r}\n")
+    write_csv(paths[0], ["phase", "schedule", "zeta_fitted", "theory_name", "zeta_theory", "verdict"],
+              [(r.phase, r.schedule, r.fitted, r.theory_name, r.theory,
+                "open" if r.passed is None else ("pass" if r.passed else "fail")) for r in rows])
+    solves = [(run, i, t, name, getattr(run, name)[i]) for run in runs for i, t in enumerate(run.horizons)
+              for name in ("sgd", "joint")]
+    write_csv(paths[1], ["phase", "a", "b", "features", "sigma", "batch", "smoothness", "steps", "schedule",
+                         "final_loss", "objective", "penalty", "max_momentum", "cap_fraction", "iterations",
+                         "runtime_s"],
+              [(run.setup.phase, run.setup.a, run.setup.b, run.setup.features, run.setup.sigma, BATCH,
+                run.setup.smoothness, t, name, r.final_loss, r.objective, r.penalty, r.momentum.max(),
+                cap_fraction(r), r.iterations, r.runtime_s) for run, i, t, name, r in solves])
+    # no step is taken from T: its controls are empty
+    write_csv(paths[2], ["phase", "steps", "schedule", "step", "lr", "momentum", "eta_authors", "beta_authors", "loss"],
+              [(run.setup.phase, t, name, step,
+                *((None,) * 4 if step == t else (v[step] for v in (r.lr, r.momentum, r.eta_authors, r.beta_authors))),
+                r.loss[step]) for run, i, t, name, r in solves for step in range(t + 1)])
     return paths
 
 

@@ -9,6 +9,9 @@ from numerics import experiments
 from numerics.experiments import plrf_anneal as ann
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse, read_numeric_csv
+
+
 CLAIM = ann.PROBLEMS[0]
 
 
@@ -99,10 +102,14 @@ def test_experiment_writes_files_and_claims(tmp_path):
     horizons = (100, 141, 200, 283, 400)
     result = ann.plrf_anneal(tmp_path, horizons=horizons)
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_anneal_lengths.csv", "plrf_anneal_schedules.csv", "plrf_anneal_exponents.csv",
                      "plrf_anneal.png", "plrf_anneal.pdf"}
-    lengths = (tmp_path / "plrf_anneal_lengths.csv").read_text().splitlines()
-    assert len(lengths) == 1 + 2 * len(horizons) * len(ann.LEVELS)
-    # every fit is a claim: both problems, both levels
+    # the lengths CSV: T − t_s per (problem, horizon, level) equals the ladders' lengths (exact integers)
+    _, rows = read_numeric_csv(tmp_path / "plrf_anneal_lengths.csv")
+    assert [r["anneal_length"] for r in rows] == [lad.lengths(level)[i] for lad in result.ladders
+                                                  for i in range(len(lad.horizons)) for level in ann.LEVELS]
+    # every fit is an exponent claim: both problems, both levels; the claimed value is the upper-half fit
     assert len(result.claims) == len(result.fits) == 4 and "reported" not in result.markdown()
-    assert sum("a=3.5, b=5" in c.claim for c in result.claims) == 2 and result.runtime_s > 0
+    assert sum("a=3.5, b=5" in c.claim for c in result.claims) == 2 and all(c.is_exponent for c in result.claims)
+    assert [c.measured for c in result.claims] == [f.fitted for f in result.fits] and result.runtime_s > 0
