@@ -355,8 +355,9 @@ class Gain:
     """Claim (iii): E*_exp/E*_WSD against log X, its local log powers and their limit.
 
     The local log power between neighbouring sizes is d log(E_exp/E_WSD)/d log log X; the measured value is its
-    X → ∞ limit under p_i = p_∞ + c·(log X̄_i)^{−q} (:func:`numerics.asymptotics.extrapolate` with x = log X),
-    or the last local power when that fit finds no curvature (``limit.determined`` False)."""
+    X → ∞ limit under p_i = p_∞ + c·(log X̄_i)^{−q} (:func:`numerics.asymptotics.extrapolate` with x = log X)
+    over the upper half of the ladder (≥ 7 sizes; the log model p_∞ + c/log log X̄ otherwise), or the last local
+    power when that fit finds no curvature (``extrapolation.determined`` False)."""
 
     limit: str
     phase: str
@@ -388,9 +389,12 @@ def wsd_gain(exp_optima, wsd_optima, derived: float, limit: str = "data", phase:
     sizes = np.array([o.size for o in exp_optima], dtype=float)
     logx = np.log(sizes)
     fitted = float(np.polyfit(np.log(logx), np.log(ratio), 1)[0])
-    model = "power" if ratio.size >= 5 else "log"
+    model = "power" if ratio.size >= 7 else "log"
+    # the upper half of the local powers (at least 3): the corrections are sub-leading in log X, and the first
+    # sizes (D ≲ 1e8) bend the fit (easy: all ten slopes extrapolate to 0.455, the upper five to ≈ 0.2)
+    last = max(3, (ratio.size - 1) // 2) if model == "power" else None
     return Gain(limit, phase, float(derived), tuple(map(float, sizes)), tuple(map(float, ratio)), fitted,
-                extrapolate(logx, ratio, model=model, sign=1.0))
+                extrapolate(logx, ratio, model=model, sign=1.0, last=last))
 
 
 def derived_gain_power(limit: str, phase: str, s: float, beta: float) -> float:
