@@ -12,7 +12,9 @@ which approach ζ as X → ∞. Two stated finite-size models give the limit wit
 
 The standard error is the ordinary least-squares one of the intercept (for ``"power"``: conditional on the
 chosen p, stated as such); ``shift`` is how far ζ_∞ moves when the smallest size's slope is dropped (the
-model's own stability check, which also carries the uncertainty of p). :func:`extrapolate` returns an :class:`Extrapolation`, whose ``describe()`` is the
+model's own stability check, which also carries the uncertainty of p). A limit counts as fixed by the data
+(:attr:`Extrapolation.determined`) only if it lies within the slopes' own spread |last − first| of the last
+slope; otherwise :func:`asymptotic_exponent` claims the last local slope (the largest sizes) and says so. :func:`extrapolate` returns an :class:`Extrapolation`, whose ``describe()`` is the
 one-line note an experiment puts next to its claim (model, limit ± SE, the local slopes).
 """
 
@@ -73,17 +75,20 @@ class Extrapolation:
 
     @property
     def determined(self) -> bool:
-        """False when the ``"power"`` fit ran to the smallest p of its grid: the slopes show no curvature (they
-        move linearly in log X), so the data do not fix a limit and ζ_∞ is an artefact of the grid's edge."""
-        return self.model != "power" or self.correction_exponent > _P_GRID[0] + 1e-12
+        """Whether the data fix the limit: False when the ``"power"`` fit ran to the smallest p of its grid (no
+        curvature: the slopes move linearly in log X), or when ζ_∞ lies further from the last slope than the
+        slopes' own spread |last − first| (the limit would be extrapolated beyond what the ladder shows)."""
+        if self.model == "power" and self.correction_exponent <= _P_GRID[0] + 1e-12:
+            return False
+        return abs(self.value - self.slopes[-1]) <= abs(self.slopes[-1] - self.slopes[0])
 
     def describe(self, digits: int = 3) -> str:
         form = (f"ζ_i = ζ_∞ + c·X^−{self.correction_exponent:.2f}" if self.model == "power"
                 else "ζ_i = ζ_∞ + c/log X")
         if not self.determined:
             slopes = ", ".join(f"{s:.{digits}f}" for s in self.slopes)
-            return (f"no limit: the power fit runs to p = {self.correction_exponent:.2f}, the grid's edge (no "
-                    f"curvature); {self.kind} {slopes}")
+            return (f"no limit fixed by the data ({form} gives {self.value:.{digits}f}, beyond the {self.kind}' "
+                    f"spread or at p's grid edge); {self.kind} {slopes}")
         slopes = ", ".join(f"{s:.{digits}f}" for s in self.slopes)
         shift = "" if math.isnan(self.shift) else f" (drop-first shift {self.shift:.{digits}f})"
         return (f"extrapolated ({form}) {self.value:.{digits}f} ± {self.standard_error:.{digits}f}{shift}; "

@@ -34,9 +34,9 @@ for the joint **and for the SGD-only** optimum, whose rate is derived as (a−1)
 stay at 0.164–0.168 up to T = 2048. A second ladder solves the N = ∞ problem (N = 1500 **with its tail**: the
 modes beyond N act as label noise, λ_N η T ≤ 2·10⁻⁶), T = 2⁵ … 2⁹ (quick; 2¹¹ full): local slopes 0.141, 0.136,
 0.132, 0.128, 0.125 (SGD-only, T = 32 … 2048) and 0.140, 0.136, 0.134, 0.130, 0.126 (joint, to 1024) fall
-towards (a−1)/b (SGD-only extrapolated: 0.099), and joint/SGD-only stays 0.995 → 0.992: momentum changes the
-constant, not the exponent. **Claims**: the joint optimum's ζ on the N = ∞ ladder (its T → ∞ limit,
-:func:`numerics.asymptotics.asymptotic_exponent`) against the SGD rate ``zeta_T_optimal_schedule_hard``
+towards (a−1)/b = 0.109 (no curvature yet: the claims use the last local slope), and joint/SGD-only stays
+0.995 → 0.992: momentum changes the constant, not the exponent. **Claims**: the joint optimum's ζ on the
+N = ∞ ladder (its T → ∞ limit, :func:`numerics.asymptotics.asymptotic_exponent`) against the SGD rate ``zeta_T_optimal_schedule_hard``
 (a−1)/b, ±0.05, and the SGD-only ζ on the same ladder against it (the control). The registered candidates
 ``zeta_T_momentum_candidate_guide`` (1.5(a−1)/b = 0.164), ``…_b_plus_1`` (2(a−1)/(b+1) = 0.160) and ``…_min``
 (min{2(a−1)/b, (a−1)/a} = 0.218) are compared with the same measurement in the table (rejected when more than
