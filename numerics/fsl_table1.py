@@ -241,7 +241,10 @@ def data_limited_optima(s: float, beta: float, family: str, sizes: np.ndarray) -
     cap = eta_cap_for(beta)
     horizon = cap * float(np.max(sizes))
     model = TopModel.build(s, beta, data_limited_features(beta, horizon), horizon, tail=True)
-    return [optimise_family(model, family, float(d), cap) for d in sizes]
+    out: list[Optimum] = []
+    for d in sizes:  # warm start from the previous size (the optimum moves smoothly with log D)
+        out.append(optimise_family(model, family, float(d), cap, start=out[-1] if out else None))
+    return out
 
 
 def compute_limited_optima(s: float, beta: float, family: str, sizes: np.ndarray, *, per_decade: int = 8
@@ -376,8 +379,11 @@ class Gain:
         x = self.extrapolation
         return (f"X = {self.sizes[0]:.0e}…{self.sizes[-1]:.0e} ({len(self.sizes)} sizes); local log powers "
                 + ", ".join(f"{v:.3f}" for v in x.slopes)
-                + (f"; extrapolated (p_i = p_∞ + c·(log X)^−{x.correction_exponent:.2f}) {x.value:.3f} ± "
-                   f"{x.standard_error:.3f}" if x.determined else "; no curvature: claimed at the last local power")
+                + (("; extrapolated (p_i = p_∞ + c·(log X)^−" + f"{x.correction_exponent:.2f})"
+                    if x.model == "power" else "; extrapolated (p_i = p_∞ + c/log log X)")
+                   + f" {x.value:.3f} ± {x.standard_error:.3f}" if x.determined
+                   else f"; no limit fixed by the data (the {x.model} fit gives {x.value:.3f}, beyond the local "
+                        "powers' spread): claimed at the last local power")
                 + f"; all-size fit {self.fitted:.3f}; ratio {self.ratio[0]:.3f} → {self.ratio[-1]:.3f}")
 
 

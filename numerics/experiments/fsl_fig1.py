@@ -532,7 +532,7 @@ def _plot(result: Fig1Result, out: Path) -> list[Path]:
 
 
 @experiment(NAME, title="FSL vs SGD vs exact dynamics: Fig. 1 left, ratio bands, Neumann factor, 3-coef fit",
-            source="Li et al. 2025 (FSL), Fig. 1 left", budget_s=60)
+            source="Li et al. 2025 (FSL), Fig. 1 left", budget_s=30)
 def fsl_fig1(out_dir, quick: bool = True, *, steps: int | None = None, runs: int | None = None,
              band_steps: int | None = None, seed: int = 0, device: str = "cpu") -> Fig1Result:
     """Compute the figure, the bands and the fit, write CSVs and the figure; ``runtime_s`` counts the computation."""
