@@ -31,7 +31,7 @@ For both problems the **measured exponent is the least-squares slope over the up
 local slopes (adjacent horizons) are in the note, and :func:`is_resolved` says whether the upper-half local
 slopes have settled (max − min ≤ ``EXPONENT_TOLERANCE``).
 
-Also reported: the decay inside the anneal, η*_t ∝ u_t^κ in the remaining intrinsic time u_t = Σ_{s≥t} η_s
+Also claimed (±0.05): the decay inside the anneal, η*_t ∝ u_t^κ in the remaining intrinsic time u_t = Σ_{s≥t} η_s
 (``eta_opt_stationarity``: κ = 1 − 1/(2b); the anneal's η ∝ ((T − t)/(T − t_s))^{2b−1},
 ``anneal_decay_exponent_hard``, is the same law integrated), fitted at the longest horizon over
 1 ≤ u ≤ u_{t_s}.
@@ -167,6 +167,12 @@ class AnnealResult:
                                            + f" (upper half {'settled' if f.resolved else 'not settled'}); "
                                            f"N = {p.features}{' with tail' if p.tail else ''}, T = {f.horizons[0]}…"
                                            f"{f.horizons[-1]}"))
+        for (name, fitted, derived), lad in zip(self.kappas, self.ladders):
+            p = lad.problem
+            out.append(Claim.exponent("plrf_anneal", f"κ inside the anneal, η* ∝ u^κ (a={p.a:g}, b={p.b:g})",
+                                      derived, fitted, source="Bordelon & Mori, Figs. 6–7; plrf.md §4",
+                                      note=f"registry: eta_opt_stationarity (1 − 1/(2b)); T = {lad.horizons[-1]}, "
+                                           f"1 ≤ u ≤ u_(t_s); N = {p.features}{' with tail' if p.tail else ''}"))
         return tuple(out)
 
     def markdown(self) -> str:

@@ -109,7 +109,10 @@ def test_experiment_writes_files_and_claims(tmp_path):
     _, rows = read_numeric_csv(tmp_path / "plrf_anneal_lengths.csv")
     assert [r["anneal_length"] for r in rows] == [lad.lengths(level)[i] for lad in result.ladders
                                                   for i in range(len(lad.horizons)) for level in ann.LEVELS]
-    # every fit is an exponent claim: both problems, both levels; the claimed value is the upper-half fit
-    assert len(result.claims) == len(result.fits) == 4 and "reported" not in result.markdown()
-    assert sum("a=3.5, b=5" in c.claim for c in result.claims) == 2 and all(c.is_exponent for c in result.claims)
-    assert [c.measured for c in result.claims] == [f.fitted for f in result.fits] and result.runtime_s > 0
+    # every fit is an exponent claim (both problems, both levels; the claimed value is the upper-half fit), and so
+    # is κ inside the anneal per problem (measured at the longest horizon, against 1 − 1/(2b))
+    assert len(result.claims) == len(result.fits) + 2 == 6 and "reported" not in result.markdown()
+    assert sum("a=3.5, b=5" in c.claim for c in result.claims) == 3 and all(c.is_exponent for c in result.claims)
+    assert [c.measured for c in result.claims[:4]] == [f.fitted for f in result.fits] and result.runtime_s > 0
+    assert [(c.measured, c.derived) for c in result.claims[4:]] == [(k[1], k[2]) for k in result.kappas]
+    assert [c.derived for c in result.claims[4:]] == pytest.approx([1 - 1 / 6, 1 - 1 / 10])
