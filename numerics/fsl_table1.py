@@ -52,7 +52,7 @@ SIZES = {
     "quick": {"data": (4.0, 8.0, 9), "compute": (7.0, 11.0, 5), "gain": (4.0, 24.0, 11)},
 }
 #: M grid points per decade of the compute-limited search, per size
-PER_DECADE = {"ci": 8, "full": 8, "quick": 4}
+PER_DECADE = {"ci": 8, "full": 8, "quick": 3}
 SIGMA = 0.5
 TOLERANCE = 0.05  # conventions.md: Table-1 exponents ±0.05
 

@@ -7,7 +7,7 @@ E*(X)/(log X)^l, l the derived log power, is compared with the registry's entry 
 [_<phase>]`` (±0.05, conventions.md). All of it is :mod:`numerics.fsl_table1` (``lrwb fsl table1``); this
 module turns it into claims and files. Exponents: easy s = 1, β = 2; hard s = 0.3, β = 2 (boundary s = 1/2).
 
-Sizes: D = 10⁴…10⁸, 9 points, in both modes; C = 10⁷…10¹¹ with 5 points and a coarser M search (4 per
+Sizes: D = 10⁴…10⁸, 9 points, in both modes; C = 10⁷…10¹¹ with 5 points and a coarser M search (3 per
 decade, then the local refinement) in ``quick``, 9 points and 8 per decade with ``quick=False``: all twelve
 cells run in both modes (each compute-limited size optimises M as well: ≈ 40× a data-limited size).
 
