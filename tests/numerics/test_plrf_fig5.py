@@ -98,6 +98,7 @@ def test_normalised_spectrum_has_unit_initial_loss():
     assert np.allclose(s.target * s.eigenvalues / (s.target * s.eigenvalues)[0], np.arange(1, 501.0) ** -2.3)
     assert fig5.fig5_horizons(quick=True) == (32, 64, 128, 256)
     assert fig5.fig5_horizons(quick=False)[-1] == 1024
+    assert 1000 in fig5.fig5_horizons(quick=False)  # the README example's horizon (issue #11)
 
 
 def test_tail_ladder_is_the_n_infinity_problem():
