@@ -18,7 +18,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 # Sub-command modules, in the order ``lrwb --help`` lists them.
-COMMANDS = ("reproduce", "formulas", "dynamics", "simulate", "optimize", "fsl", "fit", "design")
+COMMANDS = ("reproduce", "formulas", "dynamics", "simulate", "optimize", "fsl", "fit", "design", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
