@@ -317,6 +317,17 @@ class SweepRun:
         """wall / (Σ task CPU / workers) (target ≤ 1.3 on 2 cores); NaN when nothing was computed."""
         return self.wall_s / self.ideal_s if self.cpu_s > 0 else float("nan")
 
+    @property
+    def task_wall_s(self) -> float:
+        """Σ of the computed tasks' own wall times (each includes any time its worker waited for a busy core)."""
+        return float(sum(self.records[p]["wall_s"] for p in self.computed))
+
+    @property
+    def scheduling_ratio(self) -> float:
+        """wall / (Σ task wall / workers): Dask's overhead and load imbalance alone, insensitive to other
+        processes sharing the cores (which stretch the task walls and the sweep's wall alike)."""
+        return self.wall_s * max(self.workers, 1) / self.task_wall_s if self.task_wall_s > 0 else float("nan")
+
     def counts(self) -> dict[str, tuple[int, int, int]]:
         """quantity → (passed, failed, not measured)."""
         out = {}
@@ -346,7 +357,8 @@ class SweepRun:
             lines += ["", "Errors: " + "; ".join(f"({p.a:g}, {p.b:g}): {e}" for p, e in self.errors.items())]
         lines += ["", f"Computed {len(self.computed)} points, {len(self.cached)} from the cache; "
                       f"{self.workers} workers at {self.scheduler}. Wall {self.wall_s:.1f} s vs Σ CPU / workers "
-                      f"{self.ideal_s:.1f} s (ratio {self.efficiency_ratio:.2f}); cluster start {self.startup_s:.1f} s."]
+                      f"{self.ideal_s:.1f} s (ratio {self.efficiency_ratio:.2f}; vs Σ task wall / workers: "
+                      f"{self.scheduling_ratio:.2f}); cluster start {self.startup_s:.1f} s."]
         return "\n".join(lines)
 
 
