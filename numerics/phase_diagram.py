@@ -80,9 +80,10 @@ THEORY_NAMES = {
 }
 #: Version of the raw record :func:`evaluate_point` returns (a cache written by another version is recomputed).
 RECORD_VERSION = 2
-#: Modules whose source determines the raw record (hashed into every cache key).
-_CODE_MODULES = ("numerics.phase_diagram", "numerics.exponents", "numerics.control", "numerics.dynamics",
-                 "numerics.dynamics_kernels", "numerics.spectra", "numerics.stability", "numerics.schedules")
+#: Modules whose source determines the raw record (hashed into every cache key, with the source of
+#: :func:`evaluate_point` and its helpers in this module — not the fits, which run on the client from the record).
+_CODE_MODULES = ("numerics.exponents", "numerics.control", "numerics.dynamics", "numerics.dynamics_kernels",
+                 "numerics.spectra", "numerics.stability", "numerics.schedules")
 
 
 @dataclass(frozen=True)
@@ -299,16 +300,26 @@ def _ladder_fit(horizons, values, sign: float = -1.0) -> Measurement:
     return Measurement(sign * slope, tuple(float(sign * s) for s in local_slopes(horizons, values)))
 
 
-def fitted_exponents(record: dict) -> dict[str, Measurement]:
-    """Each applicable quantity's fitted exponent from a raw record of :func:`evaluate_point`."""
+def _capped_fit(horizons, values, eta_max: float, what: str) -> Measurement:
+    """A learning-rate exponent, unless the LR sits at the cap η_max at every horizon: then the box, not the
+    dynamics, sets it (its "exponent" 0 holds by construction) and nothing is measured."""
+    if np.all(np.asarray(values, float) >= (1 - 1e-9) * eta_max):
+        return Measurement(None, reason=f"{what} = η_max = {eta_max:g} at every horizon: pinned by the box "
+                                        "0 ≤ η ≤ η_max, so its exponent 0 holds by construction (not a measurement)")
+    return _ladder_fit(horizons, values)
+
+
+def fitted_exponents(record: dict, eta_max: float = 1.0) -> dict[str, Measurement]:
+    """Each applicable quantity's fitted exponent from a raw record of :func:`evaluate_point` (``eta_max``: the
+    settings' cap, to recognise a learning rate pinned at it)."""
     t = np.asarray(record["horizons"], float)
     out = {
         "zeta_opt": _ladder_fit(t, record["optimal_final_loss"]),
         "zeta_const": _ladder_fit(t, record["constant_final_loss"]),
-        "xi_const": _ladder_fit(t, record["constant_lr"]),
+        "xi_const": _capped_fit(t, record["constant_lr"], eta_max, "the best constant LR"),
     }
     if record["phase"] == "easy":
-        out["xi_collapse"] = _ladder_fit(t, record["optimal_mid_lr"])
+        out["xi_collapse"] = _capped_fit(t, record["optimal_mid_lr"], eta_max, "η*_T(T/2)")
     else:
         starts = np.asarray(record["anneal_start"], float)
         if np.any(starts < 0):
@@ -342,8 +353,13 @@ def trend(local: tuple[float, ...], derived: float, tolerance: float) -> str:
 
 
 def code_version() -> str:
-    """SHA-256 (16 hex digits) of the source of the modules that determine a raw record (``_CODE_MODULES``)."""
+    """SHA-256 (16 hex digits) of the code that determines a raw record: :func:`evaluate_point` and its helpers
+    here, and the modules of ``_CODE_MODULES``."""
+    import inspect
+
     digest = hashlib.sha256()
+    for obj in (SweepSettings, GridPoint, check_point, features_for, _single_threaded, evaluate_point):
+        digest.update(inspect.getsource(obj).encode())
     for name in _CODE_MODULES:
         spec = _importlib_util.find_spec(name)
         if spec is None or spec.origin is None:  # pragma: no cover - a module of this package is missing

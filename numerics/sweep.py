@@ -439,7 +439,7 @@ def run_sweep(points: Iterable[GridPoint], settings: SweepSettings | None = None
                 if cluster is not None:
                     with contextlib.suppress(Exception):
                         cluster.close()
-    rows = table_rows(points, records)
+    rows = table_rows(points, records, settings)
     files = [write_table(rows, out / "phase_diagram.csv")]
     if figures and rows:
         files += plot_phase_diagram(rows, out / "phase_diagram")
@@ -453,7 +453,7 @@ def run_sweep(points: Iterable[GridPoint], settings: SweepSettings | None = None
 # ----------------------------------------------------------------------------------------------------------
 
 
-def table_rows(points, records: dict) -> list[Row]:
+def table_rows(points, records: dict, settings: SweepSettings) -> list[Row]:
     """One :class:`Row` per point with a record and quantity applicable there (registry values, fits)."""
     rows = []
     for p in points:
@@ -461,7 +461,7 @@ def table_rows(points, records: dict) -> list[Row]:
         if record is None:
             continue
         derived = derived_exponents(p.a, p.b)
-        fitted = fitted_exponents(record)
+        fitted = fitted_exponents(record, settings.eta_max)
         for q in QUANTITIES:
             if q not in derived or q not in fitted:
                 continue
@@ -507,7 +507,13 @@ def plot_phase_diagram(rows, stem) -> list[Path]:
     stem = Path(stem)
     quantities = [q for q in QUANTITIES if any(r.quantity == q for r in rows)]
     fig, axes = plt.subplots(2, len(quantities), figsize=(3.6 * len(quantities), 6.6), squeeze=False)
-    fig_r, axes_r = plt.subplots(1, len(quantities), figsize=(3.6 * len(quantities), 3.6), squeeze=False)
+    ncol = min(3, len(quantities))
+    nrow = -(-len(quantities) // ncol)
+    fig_r, axes_r = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.8 * nrow), squeeze=False)
+    for extra in axes_r.flat[len(quantities):]:
+        extra.set_visible(False)
+    a_ticks = sorted({r.point.a for r in rows})
+    b_ticks = sorted({r.point.b for r in rows})
     limit = 3 * EXPONENT_TOLERANCE
     for j, q in enumerate(quantities):
         rs = [r for r in rows if r.quantity == q]
@@ -525,7 +531,7 @@ def plot_phase_diagram(rows, stem) -> list[Path]:
             ax.set_title(f"{q}: {what}", fontsize=9)
         residual = fitted - derived
         ok = np.isfinite(residual)
-        ax = axes_r[0, j]
+        ax = axes_r.flat[j]
         sc = ax.scatter(a[ok], b[ok], c=np.clip(residual[ok], -limit, limit), cmap="RdBu_r", vmin=-limit,
                         vmax=limit, s=70)
         fail = ok & (np.abs(np.where(ok, residual, 0.0)) > EXPONENT_TOLERANCE)
@@ -539,6 +545,10 @@ def plot_phase_diagram(rows, stem) -> list[Path]:
             axis.plot([lo, hi], [lo, hi], "k--", lw=0.7)  # the phase boundary a = b (easy below, hard above)
             axis.set_xscale("log")
             axis.set_yscale("log")
+            axis.set_xticks(a_ticks, [f"{v:g}" for v in a_ticks], minor=False)
+            axis.set_yticks(b_ticks, [f"{v:g}" for v in b_ticks], minor=False)
+            axis.minorticks_off()
+            axis.tick_params(labelsize=7)
             axis.set_xlabel("a (task)")
             axis.set_ylabel("b (spectrum)")
     fig.suptitle("PLRF phase diagram: derived (registry) vs fitted exponents; dashed: a = b (hard above)")

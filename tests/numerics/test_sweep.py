@@ -195,6 +195,9 @@ def test_fits_recover_exact_power_laws():
     assert fits["kappa"] == Measurement(0.8)
     record["anneal_start"][0] = -1  # no plateau at one horizon: reported, not fitted
     assert fitted_exponents(record)["anneal_length"].value is None
+    record.update(phase="easy", optimal_mid_lr=[2.0] * 4)  # at the cap η_max = 2 everywhere: not a measurement
+    assert fitted_exponents(record, eta_max=2.0)["xi_collapse"].value is None
+    assert fitted_exponents(record, eta_max=4.0)["xi_collapse"].value == pytest.approx(0.0, abs=1e-12)
     assert trend((0.30, 0.32, 0.36), 0.4, 0.05) == "towards"
     assert trend((0.36, 0.32, 0.30), 0.4, 0.05) == "away"
     assert trend((0.36, 0.37, 0.365), 0.4, 0.05) == "flat"
@@ -209,4 +212,4 @@ def test_derived_values_follow_the_regimes():
 
 
 def test_table_rows_skip_points_without_records():
-    assert table_rows(POINTS, {}) == []
+    assert table_rows(POINTS, {}, TINY) == []
