@@ -47,7 +47,11 @@ from scipy import optimize
 from numerics import schedules as _schedules
 from numerics.dynamics import DIVERGENCE_FACTOR, expected_loss
 from numerics.spectra import Spectrum
-from numerics.stability import stability_bound
+from numerics.stability import stability_bound, stable_eta_max
+
+#: The pinned Pontryagin stationarity tolerance (``conventions.md``): an optimum whose relative residual on the
+#: inactive steps exceeds it is reported as not converged.
+CONVERGED_RESIDUAL = 1e-6
 
 try:  # numba is optional; the NumPy path below is the fallback (and the benchmark's naive baseline).
     import numba
@@ -126,6 +130,8 @@ class OptimalSchedule:
         inactive: mask of steps strictly inside the box.
         iterations: L-BFGS-B iterations + polishing Newton steps.
         evaluations: objective/gradient evaluations.
+        converged: ``max_residual`` ≤ :data:`CONVERGED_RESIDUAL` (the pinned Pontryagin tolerance).
+        warning: the cap η_max was above the stability bound (clipped to it, or kept with ``allow_unstable``).
     """
 
     lr: np.ndarray
@@ -138,6 +144,8 @@ class OptimalSchedule:
     inactive: np.ndarray
     iterations: int
     evaluations: int
+    converged: bool = True
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -600,15 +608,20 @@ def _pcg(hess_vec, rhs, diag, maxiter=40, rtol=1e-10):
 
 def optimal_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch: float, eta_max: float = 1.0,
                      window: int | None = None, start=None, polish: int = 30, residual_tol: float = 1e-8,
-                     maxiter: int = 5000, backend: str = "auto") -> OptimalSchedule:
+                     maxiter: int = 5000, backend: str = "auto", allow_unstable: bool = False) -> OptimalSchedule:
     """min_η J(η) over 0 ≤ η_t ≤ η_max (J: final loss, or the mean over the last ``window`` losses).
 
     L-BFGS-B with the adjoint gradient from ``start`` (default: :func:`default_start`), then up to ``polish``
     projected Newton steps until the relative stationarity residual on inactive steps is ≤ ``residual_tol``.
-    Use :func:`optimal_schedules` for a sweep of horizons (warm starts).
+    ``converged`` reports whether it reached :data:`CONVERGED_RESIDUAL` (``conventions.md``: 1e−6).
+    A cap above the stability bound (:func:`numerics.stability.stable_eta_max`) is clipped to the bound with a
+    warning (an optimum never needs an unstable step; at finite T the objective alone does not forbid them);
+    ``allow_unstable=True`` keeps it. Use :func:`optimal_schedules` for a sweep of horizons (warm starts).
     """
     steps = _check_steps(steps)
     eta_max = _check_eta_max(eta_max)
+    _check_problem(spectrum, sigma, batch)
+    eta_max, warning = stable_eta_max(eta_max, spectrum.eigenvalues, batch, allow_unstable=allow_unstable)
     problem = _Problem(spectrum, steps, sigma=sigma, batch=batch, window=window, backend=backend)
     if start is None:
         x0 = default_start(spectrum, steps, sigma=sigma, batch=batch, eta_max=eta_max)
@@ -646,7 +659,8 @@ def optimal_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch: flo
     loss = problem.sums + problem.tail
     return OptimalSchedule(lr=lr, loss=loss.copy(), final_loss=float(loss[-1]), objective=value,
                            eta_max=eta_max, residual=res, max_residual=max_res, inactive=inactive,
-                           iterations=int(result.nit) + polished, evaluations=problem.evaluations)
+                           iterations=int(result.nit) + polished, evaluations=problem.evaluations,
+                           converged=bool(max_res <= CONVERGED_RESIDUAL), warning=warning)
 
 
 def rescale_schedule(lr, steps: int) -> np.ndarray:
@@ -660,7 +674,8 @@ def rescale_schedule(lr, steps: int) -> np.ndarray:
 
 
 def optimal_schedules(spectrum: Spectrum, horizons, *, sigma: float, batch: float, eta_max: float = 1.0,
-                      window: int | None = None, backend: str = "auto") -> list[OptimalSchedule]:
+                      window: int | None = None, backend: str = "auto",
+                      allow_unstable: bool = False) -> list[OptimalSchedule]:
     """:func:`optimal_schedule` for each horizon in increasing order, each warm-started from the previous
     solution carried over by :func:`rescale_schedule` (the first from the collapse shape)."""
     horizons = [_check_steps(h) for h in horizons]
@@ -672,7 +687,7 @@ def optimal_schedules(spectrum: Spectrum, horizons, *, sigma: float, batch: floa
     for i in order:
         start = None if previous is None else np.clip(rescale_schedule(previous.lr, horizons[i]), 0.0, eta_max)
         previous = optimal_schedule(spectrum, horizons[i], sigma=sigma, batch=batch, eta_max=eta_max,
-                                    window=window, start=start, backend=backend)
+                                    window=window, start=start, backend=backend, allow_unstable=allow_unstable)
         results[i] = previous
     return results
 
@@ -710,8 +725,11 @@ def _tune(spectrum, steps, sigma, batch, make, grid, bounds):
 
 
 def _baseline_args(spectrum, steps, sigma, batch, eta_max):
+    """Checked (T, cap); a cap above the stability bound is clipped to it with a warning (as for the optimum:
+    the tuned baselines compete inside the same stable box)."""
     _check_problem(spectrum, sigma, batch)
-    return _check_steps(steps), _check_eta_max(eta_max)
+    eta_max = stable_eta_max(_check_eta_max(eta_max), spectrum.eigenvalues, batch)[0]
+    return _check_steps(steps), eta_max
 
 
 def best_constant(spectrum: Spectrum, steps: int, *, sigma: float, batch: float, eta_max: float = 1.0

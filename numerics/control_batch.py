@@ -37,6 +37,7 @@ from scipy import optimize
 from numerics import control as _control
 from numerics.dynamics import DIVERGENCE_FACTOR
 from numerics.spectra import Spectrum
+from numerics.stability import UnstableLearningRateError, bound_for, renewal_norm
 
 try:  # numba is optional; the NumPy twins below are the fallback.
     import numba
@@ -302,6 +303,10 @@ class OptimalBatchSchedule:
         iterations, evaluations: L-BFGS-B iterations and objective/gradient evaluations.
         runtime_s: wall time of the solve.
         message: L-BFGS-B's stopping message.
+        converged: ``kkt_residual`` ≤ :data:`CONVERGED_KKT` and L-BFGS-B stopped before ``maxiter``.
+        stability_floor: the smallest batch at which η_max is stable (:func:`stable_batch_floor`); the solver
+            keeps B_t ≥ max(batch_min, stability_floor) (1 when η_max is stable at every batch).
+        warning: set with ``allow_unstable=True`` when the floor was not applied.
     """
 
     batch: np.ndarray
@@ -317,6 +322,37 @@ class OptimalBatchSchedule:
     evaluations: int
     runtime_s: float
     message: str
+    converged: bool = True
+    stability_floor: float = 1.0
+    warning: str | None = None
+
+
+#: Largest relative spread of the budget multiplier ∂J/∂B_t over the free steps that counts as converged.
+CONVERGED_KKT = 1e-3
+
+
+def stable_batch_floor(eigenvalues, eta: float, *, rtol: float = 1e-10) -> float:
+    """The smallest batch B ≥ 1 at which constant η is stable (two-part bound of :mod:`numerics.stability`).
+
+    ‖K‖₁ = Σ_k (η/B)λ_k/(2 − ((B+1)/B)ηλ_k) falls as B grows, so the stable batches form [B_c, ∞) (bisection;
+    the returned value is stable). Returns 1 when η is stable at B = 1 and inf when η ≥ 2/λ_max (unstable even
+    with exact gradients).
+    """
+    lam = np.asarray(eigenvalues, dtype=float)
+    if renewal_norm(eta, lam, 1.0) < 1.0:
+        return 1.0
+    if not eta * lam.max() < 2.0:
+        return float("inf")
+    lo, hi = 1.0, 2.0
+    while not renewal_norm(eta, lam, hi) < 1.0:
+        lo, hi = hi, 2.0 * hi
+    while hi - lo > rtol * hi:
+        mid = 0.5 * (lo + hi)
+        if renewal_norm(eta, lam, mid) < 1.0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _softmax(z):
@@ -326,15 +362,44 @@ def _softmax(z):
 
 def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: float, eta_max: float = 1.0,
                            sigma: float = 0.5, batch_min: float = 1.0, window: int | None = None, start=None,
-                           maxiter: int = 5000, tol: float = 1e-13, backend: str = "auto") -> OptimalBatchSchedule:
+                           maxiter: int = 5000, tol: float = 1e-13, backend: str = "auto",
+                           allow_unstable: bool = False) -> OptimalBatchSchedule:
     """min over B_t ≥ B_min with Σ_t B_t = D of J(η ≡ η_max, B) (final loss, or the mean over the last ``window``
     losses) by L-BFGS-B in softmax variables (module docstring). ``start``: a batch schedule (T,) (rescaled to
-    the budget); default the constant batch D/T. Divergent trial points count as +∞ (never raised)."""
+    the budget); default the constant batch D/T. Divergent trial points count as +∞ (never raised).
+
+    Stability: η is held at η_max, so every step needs B_t ≥ B_c(η_max) (:func:`stable_batch_floor`); the floor
+    used is max(B_min, B_c). When no stable ramp exists (η_max ≥ 2/λ_max, or T·B_c ≥ D) this raises
+    :class:`~numerics.stability.UnstableLearningRateError` before solving; ``allow_unstable=True`` keeps B_min
+    and sets the result's ``warning``.
+    """
     clock = time.perf_counter()
     steps = _control._check_steps(steps)
     eta_max = _control._check_eta_max(eta_max)
     if not (np.isfinite(batch_min) and batch_min >= 1):
         raise ValueError(f"batch_min = {batch_min!r} must be finite and >= 1")
+    _control._check_problem(spectrum, sigma, 1.0)
+    requested_min = float(batch_min)
+    floor = stable_batch_floor(spectrum.eigenvalues, eta_max)
+    warning = None
+    if floor > batch_min:
+        if not (steps * floor < total_samples) or not np.isfinite(floor):
+            need = ("no batch makes it stable (η_max·λ_max ≥ 2: the per-mode condition fails at every B)"
+                    if not np.isfinite(floor) else f"stable batches need B ≥ {floor:.6g}, i.e. Σ B_t > "
+                    f"{steps * floor:.6g}, but the budget is total_samples = {total_samples:g}")
+            text = (f"eta_max = {eta_max:g} (held at every step of the batch ramp) is above the stability bound "
+                    f"η < {bound_for(spectrum.eigenvalues, batch_min):.6g} at B = {batch_min:g}: {need}")
+            if not allow_unstable:
+                raise UnstableLearningRateError(f"{text} (lower eta_max, raise the budget, or allow_unstable=True / "
+                                                "--allow-unstable)", step=0, eta=eta_max,
+                                                bound=bound_for(spectrum.eigenvalues, batch_min),
+                                                condition="per-mode" if not np.isfinite(floor) else "renewal")
+            warning = f"unstable run: {text}; solved with B_t ≥ {batch_min:g} as asked (--allow-unstable)"
+        elif allow_unstable:
+            warning = (f"unstable run: B_t ≥ {batch_min:g} kept as asked (--allow-unstable), although eta_max = "
+                       f"{eta_max:g} needs B ≥ {floor:.6g} to be stable")
+        else:
+            batch_min = floor
     if not (np.isfinite(total_samples) and total_samples > steps * batch_min):
         raise ValueError(f"total_samples = {total_samples!r} must be finite and > T·batch_min = {steps * batch_min:g} "
                          "(else every batch sits at the floor)")
@@ -377,7 +442,8 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
     loss = problem.sums + problem.tail
     return OptimalBatchSchedule(
         batch=batch, lr=lr, loss=loss.copy(), final_loss=float(loss[-1]), objective=float(value),
-        total_samples=float(total_samples), batch_min=float(batch_min),
+        total_samples=float(total_samples), batch_min=requested_min,
         constant_objective=float(np.inf if constant_diverged else constant_value), kkt_residual=kkt,
         iterations=int(result.nit), evaluations=problem.evaluations, runtime_s=time.perf_counter() - clock,
-        message=str(result.message))
+        message=str(result.message), converged=bool(kkt <= CONVERGED_KKT and result.nit < maxiter),
+        stability_floor=float(floor), warning=warning)

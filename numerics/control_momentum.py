@@ -52,6 +52,7 @@ from numerics import control as _control
 from numerics.control import MomentumGradient
 from numerics.dynamics import DIVERGENCE_FACTOR
 from numerics.spectra import Spectrum
+from numerics.stability import find_violation, stable_eta_max
 
 try:  # numba is optional; numerics.control.momentum_loss_and_gradient is the NumPy fallback.
     import numba
@@ -408,6 +409,13 @@ class OptimalMomentumSchedule:
         evaluations: objective/gradient evaluations.
         runtime_s: wall time of the solve.
         message: L-BFGS-B's stopping message.
+        predicted_decrease: Σ_i of the decrease of J one diagonal Newton step per variable would give (clipped to
+            the box; exact diagonal curvature of :func:`_reverse_kernel` + 4κ), relative to J: scale-free, and 0
+            at a KKT point (NaN on the NumPy backend, which has no curvature).
+        converged: ``predicted_decrease`` ≤ :data:`CONVERGED_DECREASE` and L-BFGS-B stopped before ``maxiter``
+            (NumPy backend: L-BFGS-B's own success flag).
+        warning: set when the cap was above the stability bound (clipped, or kept with ``allow_unstable``) or
+            when an ``allow_unstable`` result has steps above the bound.
     """
 
     lr: np.ndarray
@@ -426,6 +434,37 @@ class OptimalMomentumSchedule:
     evaluations: int
     runtime_s: float
     message: str
+    predicted_decrease: float = float("nan")
+    converged: bool = True
+    warning: str | None = None
+
+
+#: Largest relative decrease of J still available to a diagonal Newton step that counts as converged. Measured
+#: (a = 3.5, b = 2, B = 5, defaults): converged solves give 5e−12…1.5e−9, the one-iteration stop of issue #11
+#: at T = 1000 gave 3.9e−6.
+CONVERGED_DECREASE = 1e-7
+
+
+def _diagonal_curvature(problem, x, y, coordinates, smoothness, optimize_momentum):
+    """|∂²J/∂z_i²| in the optimised coordinates from the last evaluation, + 4κ (None without numba)."""
+    h_ee, h_mm, h_em = problem.hessian
+    if not np.all(np.isfinite(h_ee)):
+        return None
+    if coordinates == "authors":  # η_HB = xy, μ = 1 − y
+        h_x, h_y = y * y * h_ee, x * x * h_ee - 2.0 * x * h_em + h_mm
+    else:
+        h_x, h_y = h_ee, h_mm
+    return np.abs(np.concatenate([h_x, h_y]) if optimize_momentum else h_x) + 4.0 * smoothness
+
+
+def _predicted_decrease(z, grad, curvature, lower, upper, value) -> float:
+    """Σ_i max over the box of −(g_i d_i + ½ h_i d_i²), d_i = clip(z_i − g_i/h_i) − z_i, relative to |J|."""
+    if curvature is None or not value:
+        return float("nan")
+    h = np.where(curvature > 0, curvature, np.inf)
+    step = np.clip(z - grad / h, lower, upper) - z
+    gain = -(grad * step + 0.5 * curvature * step * step)
+    return float(np.sum(np.maximum(gain, 0.0)) / abs(value))
 
 
 def _controls_from_coordinates(x, y, coordinates):
@@ -500,7 +539,8 @@ def _bounds(steps, eta_max, beta_min, coordinates, optimize_momentum):
 def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch=5.0, eta_max: float = 1.0,
                               smoothness: float = 0.0, coordinates: str = "authors", optimize_momentum: bool = True,
                               beta_min: float = 1e-4, window: int | None = None, start=None, maxiter: int = 3000,
-                              tol: float = 1e-12, backend: str = "auto") -> OptimalMomentumSchedule:
+                              tol: float = 1e-12, backend: str = "auto",
+                              allow_unstable: bool = False) -> OptimalMomentumSchedule:
     """min over (η_t, μ_t) of J = (final or window-mean excess loss) + κ Σ(Δx)² + κ Σ(Δy)² (module docstring).
 
     ``coordinates="authors"``: (x, y) = (η, β_A) ∈ [0, η_max] × [β_min, 1]; ``"heavy_ball"``: (x, y) = (η_HB, μ)
@@ -509,26 +549,37 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
     heavy-ball coordinates, or a list of such pairs (the one with the lowest J is used); default: the SGD-only
     optimum of this penalised problem (itself started from :func:`numerics.control.optimal_schedule`), so the
     joint objective never exceeds the SGD-only one. ``tol``: L-BFGS-B's ftol (relative decrease of J per
-    iteration); 1e−9 gives J to ~1e−5 relative in a fraction of the iterations.
+    iteration, J normalised by its start value); 1e−9 gives J to ~1e−5 relative in a fraction of the iterations.
+    ``converged`` and ``predicted_decrease`` say whether the result is a KKT point (:data:`CONVERGED_DECREASE`).
+
+    Stability: the box's μ = 0 edge is plain SGD, so a cap above the SGD bound of the smallest batch is clipped
+    to it with a warning (:func:`numerics.stability.stable_eta_max`; ``allow_unstable=True`` keeps it). Trial
+    points that diverge count as +∞. The returned schedule is checked step by step against the momentum bound
+    (:func:`numerics.stability.find_violation`): a finite-horizon optimum can pass through (η_t, μ_t) above the
+    constant-LR bound for a few steps (e.g. the hard phase in heavy-ball coordinates, large μ mid-training),
+    which its exact loss allows; that is reported in ``warning``, not raised.
     """
     clock = time.perf_counter()
     steps = _control._check_steps(steps)
     eta_max = _check_options(coordinates, smoothness, beta_min, eta_max)
     problem = _MomentumProblem(spectrum, steps, sigma=sigma, batch=batch, window=window, backend=backend)
+    eta_max, cap_warning = stable_eta_max(eta_max, problem.lam, 1.0 / np.max(problem.inv_batch),
+                                          allow_unstable=allow_unstable)
     iterations = 0
     if start is None:
         if optimize_momentum:
             sgd = optimal_momentum_schedule(spectrum, steps, sigma=sigma, batch=batch, eta_max=eta_max,
                                             smoothness=smoothness, coordinates=coordinates, optimize_momentum=False,
                                             beta_min=beta_min, window=window, maxiter=maxiter, tol=tol,
-                                            backend=backend)
+                                            backend=backend, allow_unstable=allow_unstable)
             iterations += sgd.iterations
             problem.evaluations += sgd.evaluations
             start = (sgd.lr, sgd.momentum)
         else:
             batch_mean = float(1.0 / np.mean(problem.inv_batch))
             sgd = _control.optimal_schedule(spectrum, steps, sigma=sigma, batch=batch_mean, eta_max=eta_max,
-                                            window=window, polish=0, maxiter=maxiter, backend=backend)
+                                            window=window, polish=0, maxiter=maxiter, backend=backend,
+                                            allow_unstable=allow_unstable)
             iterations += sgd.iterations
             problem.evaluations += sgd.evaluations
             start = (sgd.lr, np.zeros(steps))
@@ -568,9 +619,13 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
     x0, y0 = split(z0)
     scale = _diagonal_scale(problem, x0, y0, coordinates, smoothness, optimize_momentum)
 
+    # J divided by its start value: L-BFGS-B's ftol test is (J_k − J_{k+1})/max(|J_k|, |J_{k+1}|, 1), so an
+    # unnormalised J ~ 1e−3 turns ftol = 1e−12 into 1e−9 relative and a first tiny step stops the solve.
+    reference = abs(start_value) if start_value > 0 else 1.0
+
     def scaled(zeta):
         value, grad = total(zeta * scale)
-        return value, grad * scale
+        return value / reference, grad * (scale / reference)
 
     result = optimize.minimize(scaled, z0 / scale, jac=True, method="L-BFGS-B",
                                bounds=list(zip(lower / scale, upper / scale)),
@@ -580,8 +635,21 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
     if value > start_value:  # L-BFGS-B returns its last iterate, which never exceeds the start; guard anyway
         z, (value, grad) = z0, total(z0)
     x, y = split(z)
+    decrease = _predicted_decrease(z, grad, _diagonal_curvature(problem, x, y, coordinates, smoothness,
+                                                                optimize_momentum), lower, upper, value)
+    converged = bool(decrease <= CONVERGED_DECREASE) if np.isfinite(decrease) else bool(result.success)
+    converged = converged and int(result.nit) < maxiter
     lr, mu = _controls_from_coordinates(x, y, coordinates)
     loss = problem.sums + problem.tail
+    # A finite-horizon optimum may pass through (η, μ) above the constant-LR bound for a few steps (its loss is
+    # the exact one): not an error, but said loudly (and re-running it in an engine needs allow_unstable).
+    found = find_violation(lr, problem.lam, 1.0 / problem.inv_batch, mu)
+    step_warning = None if found is None else (
+        "the optimum uses steps above the constant-(η, μ) stability bound: "
+        + found.message(what="optimised learning rate")
+        + " (a finite-horizon optimum passing through them; its loss is exact, but the engines need "
+        "allow_unstable / --allow-unstable to re-run it)")
+    warning = "; ".join(w for w in (cap_warning, step_warning) if w) or None
     penalty = smoothness_penalty(x, smoothness)[0]
     if optimize_momentum:
         penalty += smoothness_penalty(y, smoothness)[0]
@@ -591,7 +659,8 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
         objective=float(value), penalty=float(penalty), coordinates=coordinates, smoothness=float(smoothness),
         eta_max=eta_max, projected_gradient=_projected_gradient(z, grad, lower, upper) / grad_scale,
         iterations=iterations + int(result.nit), evaluations=problem.evaluations,
-        runtime_s=time.perf_counter() - clock, message=str(result.message))
+        runtime_s=time.perf_counter() - clock, message=str(result.message), predicted_decrease=decrease,
+        converged=converged, warning=warning)
 
 
 def _carry(previous: OptimalMomentumSchedule, steps: int, coordinates: str):

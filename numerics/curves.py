@@ -5,22 +5,26 @@ the laws' intrinsic time X_k = Σ_{i≤k} η_i starts at step 0) plus the loss l
 
 Readers:
 * :func:`read_curves_csv` — ``step,lr,loss[,run]`` (one file, many runs) — the CLI input;
-* :func:`load_multipower` — ``../shared/data/multipower`` (Luo et al. 2025): the per-step schedule is rebuilt
+* :func:`load_multipower` — ``multipower/`` of the data root (Luo et al. 2025): the per-step schedule is rebuilt
   from the file name (linear warmup 0 → 3e−4 over 2160 steps, then the named schedule) and checked against
   the sampled ``lr`` column;
-* :func:`load_lr_scheduling` — ``../shared/data/lr-scheduling`` (Schaipp et al. 2025) W&B JSON exports, WSD
+* :func:`load_lr_scheduling` — ``lr-scheduling/`` of the data root (Schaipp et al. 2025) W&B JSON exports, WSD
   cooldown runs joined to their base (stable) run; :func:`lr_scheduling_models` groups them per model
   (architecture + batch + dataset) into the protocol "fit the cosine runs, predict every WSD run";
 * :func:`read_tensorboard` — TensorBoard scalar logs (``events.out.tfevents.*``), read by a small built-in
   TFRecord/protobuf parser (:func:`tensorboard_scalars`): no TensorFlow, tensorboard or tbparse needed.
+
+The data root (:func:`default_data_root`) is ``$LRWB_DATA`` if set, else the reduced copy bundled with the
+package (:mod:`numerics.data`). Both readers take the original files (``*.csv``, ``*.json``) and their gzipped
+form (``*.csv.gz``, ``*.json.gz``, as bundled).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
-import os
 import re
 import struct
 import warnings
@@ -34,10 +38,38 @@ from numerics.io import atomic_write
 
 
 def default_data_root() -> Path:
-    """The shared data folder: ``$LRWB_DATA`` if set, else ``../shared/data`` next to the repository."""
-    if os.environ.get("LRWB_DATA"):
-        return Path(os.environ["LRWB_DATA"])
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
+    """The data folder (``multipower/``, ``lr-scheduling/``): ``$LRWB_DATA`` if set, else the bundled copy."""
+    from numerics.data import data_root
+
+    return data_root()
+
+
+def _missing(what: str, path: Path) -> FileNotFoundError:
+    from numerics.data import missing_data_error
+
+    return missing_data_error(what, path)
+
+
+def _glob_data(folder: Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` and their gzipped form (``pattern`` + ``.gz``), sorted by run name."""
+    found = {p for p in folder.glob(pattern) if p.is_file()} | {p for p in folder.glob(pattern + ".gz") if p.is_file()}
+    by_run: dict[str, Path] = {}
+    for p in sorted(found, key=lambda p: p.name.endswith(".gz")):  # a run in both forms: the plain file wins
+        by_run.setdefault(_run_stem(p), p)
+    return [by_run[k] for k in sorted(by_run)]
+
+
+def _run_stem(path: Path) -> str:
+    """``cosine_24000`` for ``cosine_24000.csv`` and ``cosine_24000.csv.gz`` (the run's name)."""
+    name = Path(path).name.removesuffix(".gz")
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def _read_text(path: Path) -> str:
+    raw = Path(path).read_bytes()
+    if path.name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw.decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -259,20 +291,27 @@ def load_multipower(root, size: int, names=None, *, check_tol: float = 1e-6) -> 
         raise ValueError(f"size = {size!r}; multipower sizes are {MULTIPOWER_SIZES}")
     folder = Path(root) / "loss_curve_repo" / f"csv_{size}"
     if not folder.is_dir():
-        raise FileNotFoundError(f"multipower folder {folder} not found")
-    files = sorted(folder.glob("*.csv")) if names is None else [folder / f"{n}.csv" for n in names]
+        raise _missing("multipower folder", folder)
+    if names is None:
+        files = _glob_data(folder, "*.csv")
+    else:
+        files = []
+        for n in names:
+            found = [p for p in (folder / f"{n}.csv", folder / f"{n}.csv.gz") if p.is_file()]
+            if not found:
+                raise _missing("multipower run", folder / f"{n}.csv")
+            files.append(found[0])
     out = {}
     for f in files:
-        if not f.is_file():
-            raise FileNotFoundError(f"multipower run {f} not found")
-        arr = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2)
+        name = _run_stem(f)
+        arr = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2)  # numpy reads .gz transparently
         steps = arr[:, 0].astype(np.int64)
-        sched = multipower_schedule(f.stem, int(steps[-1]) + 1)
+        sched = multipower_schedule(name, int(steps[-1]) + 1)
         rel = np.max(np.abs(sched[steps] - arr[:, 1]) / arr[:, 1])
         if rel > check_tol:
             raise ValueError(f"{f}: rebuilt schedule differs from the logged lr by {rel:.2g} (relative) "
                              f"> {check_tol:g}")
-        out[f.stem] = TrainingCurve(f.stem, sched, steps, arr[:, 2], MULTIPOWER_WARMUP, f"{f} (rebuilt schedule)")
+        out[name] = TrainingCurve(name, sched, steps, arr[:, 2], MULTIPOWER_WARMUP, f"{f} (rebuilt schedule)")
     return out
 
 
@@ -350,15 +389,17 @@ def load_lr_scheduling(root, *, folder: str | None = None, pattern: str = "*.jso
     if folder:
         base_dir = base_dir / folder
     if not base_dir.is_dir():
-        raise FileNotFoundError(f"lr-scheduling folder {base_dir} not found")
+        raise _missing("lr-scheduling folder", base_dir)
     # ``pattern`` (a glob) selects the runs returned; their base runs are looked up among the files that
-    # contain the pattern's core (e.g. "*nlayers8_nhead6_lr0.001*" also finds the "sl_…" stable runs)
-    wanted = {f.name for f in base_dir.glob(pattern)}
+    # contain the pattern's core (e.g. "*nlayers8_nhead6_lr0.001*" also finds the "sl_…" stable runs).
+    # A run is named by its file name without .json/.json.gz, so the full and the bundled data match alike.
+    wanted = {_run_stem(f) for f in _glob_data(base_dir, pattern)}
     core = pattern.replace("*", "").removesuffix(".json")
-    pool = sorted(base_dir.glob(base_pattern or (f"*{core}*" if core else "*.json")))
+    pool = _glob_data(base_dir, base_pattern or (f"*{core}*" if core else "*.json"))
+    pool = [f for f in pool if f.name.endswith((".json", ".json.gz"))]
     raw = []
     for f in pool:
-        data = json.loads(f.read_text())
+        data = json.loads(_read_text(f))
         info = _run_info(f, data["config"])
         it, values, lr_it, lr = _history(data, loss)
         if it.size < 5 or lr_it.size < 2:
@@ -366,7 +407,7 @@ def load_lr_scheduling(root, *, folder: str | None = None, pattern: str = "*.jso
         raw.append((info, it, values, lr_it, lr))
     out = []
     for info, it, values, lr_it, lr in raw:
-        if Path(info.path).name not in wanted:
+        if _run_stem(Path(info.path)) not in wanted:
             continue
         if lr_it[0] > max(info.warmup, 1) * 2:
             base = _find_base(info, lr_it[0], raw)
@@ -429,7 +470,7 @@ def _lr_scheduling_curve(info: RunInfo, it, loss, lr_it, lr) -> TrainingCurve | 
     if steps.size < 10 or np.any(sched[w:] <= 0):
         # a decay to exactly 0 at the last step: keep the curve, floor the LR at 1e-3·peak there
         sched[w:] = np.maximum(sched[w:], 1e-3 * info.lr)
-    name = Path(info.path).stem
+    name = _run_stem(Path(info.path))
     return TrainingCurve(name, sched, steps, loss, w, f"{info.path} (train_lr interpolated)")
 
 

@@ -48,7 +48,14 @@ import numpy as np
 from numerics import dynamics_kernels as _kernels
 from numerics.schedules import Schedule, check_learning_rates, schedule_matrix
 from numerics.spectra import Spectrum
-from numerics.stability import DivergenceError, stability_bound as _sgd_stability_bound
+from numerics.stability import (
+    DivergenceError,
+    UnstableLearningRateError,  # noqa: F401  (re-exported: raised by expected_loss)
+    check_learning_rates as _check_stability,
+    momentum_renewal_norm,
+    momentum_stability_bound,
+    stability_bound as _sgd_stability_bound,
+)
 
 __all__ = [
     "LossCurve",
@@ -117,6 +124,9 @@ class LossCurve:
             high-precision twin :func:`numerics.dynamics_mp.expected_loss_mp`).
         mp_values: the twin's high-precision numbers (``Decimal`` or ``mpf``) with ``keep_values=True``:
             dict of lists keyed ``"loss"``, ``"bias"``, ``"variance"``.
+        warning: set when some step's η_t is above the stability bound of its (B_t, μ_t) (a run with
+            ``allow_unstable=True``, or any ``on_divergence="flag"`` run): the first such step, η, the bound
+            and the failing condition (:func:`numerics.stability.check_learning_rates`); ``None`` otherwise.
     """
 
     lr: np.ndarray
@@ -130,6 +140,7 @@ class LossCurve:
     modes: ModeHistory | None = None
     digits: int | None = None
     mp_values: dict | None = None
+    warning: str | None = None
 
     @property
     def steps(self) -> int:
@@ -148,55 +159,8 @@ class LossCurve:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def momentum_renewal_norm(eta, eigenvalues, batch: float = 1.0, momentum: float = 0.0):
-    """‖K‖₁ of constant-(η, B, μ) heavy-ball SGD: Σ_k a_k / (1 − a_k), with
-
-        a_k = η λ_k (1 + μ) / (B (1 − μ) (2(1 + μ) − η λ_k)).
-
-    Derivation: a unit of gradient-noise variance injected at one step raises Σ_t E e_k(t)² by
-    r_k = η(1 + μ)/(λ_k (1 − μ)(2(1 + μ) − ηλ_k)) (discrete Lyapunov sum of the 2×2 mean map, stable iff
-    ηλ_k < 2(1 + μ)); the noise it feeds back is (λ_k/B)(λ_k c_k + Σ_j λ_j c_j), so the own-mode loop has
-    gain a_k = λ_k² r_k / B and the shared loop has gain Σ_k (λ_k² r_k/B)/(1 − a_k). Stable iff every
-    ηλ_k < 2(1 + μ), every a_k < 1 and this sum < 1. At μ = 0 it equals
-    :func:`numerics.stability.renewal_norm` (a_k/(1 − a_k) = (η/B)λ_k / (2 − ((B+1)/B)ηλ_k)).
-
-    Broadcasts over ``eta`` (and ``batch``, ``momentum`` of the same shape); +inf where a mode is unstable.
-    ``batch = inf`` (exact gradients) gives 0 wherever the modes are stable.
-    """
-    eta = np.asarray(eta, dtype=float)[..., None]
-    lam = np.asarray(eigenvalues, dtype=float)
-    batch = np.asarray(batch, dtype=float)[..., None] if np.ndim(batch) else float(batch)
-    mu = np.asarray(momentum, dtype=float)[..., None] if np.ndim(momentum) else float(momentum)
-    margin = 2.0 * (1.0 + mu) - eta * lam
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gain = eta * lam * (1.0 + mu) / (batch * (1.0 - mu) * np.where(margin > 0, margin, 1.0))
-        terms = np.where((margin > 0) & (gain < 1.0), gain / (1.0 - gain), np.inf)
-    return terms.sum(axis=-1)
-
-
-def momentum_stability_bound(eigenvalues, batch: float = 1.0, momentum: float = 0.0, *, rtol: float = 1e-12):
-    """The largest stable constant LR for batch B and heavy-ball momentum μ (supremum, by bisection).
-
-    ‖K‖₁ (:func:`momentum_renewal_norm`) increases with η, so the stable set is an interval [0, η_c).
-    At μ = 0 this is :func:`numerics.stability.stability_bound`; at B = ∞ it is 2(1 + μ)/λ_max.
-    Vectorised: ``batch`` and ``momentum`` may be arrays of one shape (one bound per pair).
-    """
-    lam = np.asarray(eigenvalues, dtype=float)
-    batch_arr = np.asarray(batch, dtype=float)
-    mu_arr = np.asarray(momentum, dtype=float)
-    batch_arr, mu_arr = np.broadcast_arrays(batch_arr, mu_arr)
-    if np.any(~(batch_arr >= 1)):
-        raise ValueError(f"batch = {batch!r} must be >= 1")
-    if np.any(~((mu_arr >= 0) & (mu_arr < 1))):
-        raise ValueError(f"momentum = {momentum!r} must be in [0, 1)")
-    hi = 2.0 * (1.0 + mu_arr) / lam.max()  # where the top mode's mean dynamics stop being stable
-    lo = np.zeros_like(hi)
-    while np.any(hi - lo > rtol * hi):
-        mid = 0.5 * (lo + hi)
-        stable = momentum_renewal_norm(mid, lam, batch_arr, mu_arr) < 1.0
-        lo = np.where(stable, mid, lo)
-        hi = np.where(stable, hi, mid)
-    return float(lo) if lo.ndim == 0 else lo
+# momentum_renewal_norm and momentum_stability_bound live in numerics.stability (derivation there) and are
+# re-exported here under their old names.
 
 
 def run_stability_bound(eigenvalues, batch, momentum) -> float:
@@ -318,6 +282,7 @@ class _Problem:
     momentum: np.ndarray    # (S, T) read-only view
     single: bool
     has_momentum: bool
+    warning: str | None = None  # set when some step is above the stability bound (allowed or flag mode)
 
     @property
     def noise(self) -> float:
@@ -331,7 +296,7 @@ class _Problem:
         return DIVERGENCE_FACTOR * scale if scale > 0 else np.inf
 
 
-def _prepare(spectrum: Spectrum, lr, sigma, batch, momentum, steps, on_divergence) -> _Problem:
+def _prepare(spectrum: Spectrum, lr, sigma, batch, momentum, steps, on_divergence, allow_unstable=False) -> _Problem:
     if not isinstance(spectrum, Spectrum):
         raise ValueError(f"spectrum must be a numerics.spectra.Spectrum, got {type(spectrum).__name__}")
     if on_divergence not in ("raise", "flag"):
@@ -343,6 +308,13 @@ def _prepare(spectrum: Spectrum, lr, sigma, batch, momentum, steps, on_divergenc
     _check_momentum(momentum_arr, single)
     # 1/B from the un-broadcast input, so a scalar batch costs no (S, T) array.
     inv_batch = np.broadcast_to(1.0 / np.asarray(batch, dtype=float), lr_arr.shape)
+    # Every step's η_t against the true bound of its (B_t, μ_t), before any work (numerics.stability). A single
+    # run raises UnstableLearningRateError unless allowed; "flag" (sweeps, solvers) never raises but says so.
+    batch_in, momentum_in = (np.asarray(x, dtype=float) for x in (batch, momentum))
+    warning = _check_stability(lr_arr[0] if single else lr_arr, spectrum.eigenvalues,
+                               batch_in if batch_in.ndim == 0 else batch_arr[0] if single else batch_arr,
+                               momentum_in if momentum_in.ndim == 0 else momentum_arr[0] if single else momentum_arr,
+                               allow_unstable=allow_unstable or on_divergence == "flag", single=single)
     return _Problem(
         eigenvalues=spectrum.eigenvalues,
         target=spectrum.target,
@@ -354,6 +326,7 @@ def _prepare(spectrum: Spectrum, lr, sigma, batch, momentum, steps, on_divergenc
         momentum=momentum_arr,
         single=single,
         has_momentum=bool(np.any(momentum_arr)),
+        warning=warning,
     )
 
 
@@ -580,6 +553,7 @@ def expected_loss(
     backend: str = "auto",
     device: str = "cpu",
     dtype: str = "float64",
+    allow_unstable: bool = False,
 ) -> LossCurve:
     """Exact expected excess loss of online SGD (Gaussian features), batched over schedules.
 
@@ -599,10 +573,15 @@ def expected_loss(
             only: needs ``parts=False`` and no momentum; see :mod:`numerics.dynamics_torch`).
         device, dtype: for ``backend="torch"`` only: ``"cpu"``/``"cuda"`` (CPU fallback with a warning) and
             ``"float64"``/``"float32"``.
+        allow_unstable: run even when some η_t is above the stability bound of its (B_t, μ_t) (the curve's
+            ``warning`` says so). Default: such a run raises
+            :class:`numerics.stability.UnstableLearningRateError` up front, naming the step, η, the bound and the
+            failing condition. ``on_divergence="flag"`` never raises on it (sweeps and solvers see the finite
+            curve or the flagged blow-up) but sets ``warning``.
 
     Memory: O(S·T) for the curves plus O(N) state per schedule; O(S·T·N) only with ``record_modes``.
     """
-    problem = _prepare(spectrum, lr, sigma, batch, momentum, steps, on_divergence)
+    problem = _prepare(spectrum, lr, sigma, batch, momentum, steps, on_divergence, allow_unstable)
     engine = _pick_backend(backend)
     lam = np.ascontiguousarray(problem.eigenvalues)
     lam2 = lam * lam
@@ -657,7 +636,8 @@ def _assemble(problem: _Problem, loss, bias, variance, diverged_step, bound, mod
                                                                       "cross_moment", "velocity_moment")))
         return LossCurve(lr=problem.lr[0], loss=loss[0], bias=first(bias), variance=first(variance),
                          tail=problem.tail, diverged=step >= 0, diverged_step=step if step >= 0 else None,
-                         stability_bound=bound, modes=modes, digits=digits, mp_values=mp_values)
+                         stability_bound=bound, modes=modes, digits=digits, mp_values=mp_values,
+                         warning=problem.warning)
     return LossCurve(lr=problem.lr, loss=loss, bias=bias, variance=variance, tail=problem.tail,
                      diverged=diverged_step >= 0, diverged_step=diverged_step, stability_bound=bound,
-                     modes=modes, digits=digits, mp_values=mp_values)
+                     modes=modes, digits=digits, mp_values=mp_values, warning=problem.warning)

@@ -148,10 +148,11 @@ def expected_loss_mp(
     arithmetic: str = "decimal",
     on_divergence: str = "raise",
     keep_values: bool = False,
+    allow_unstable: bool = False,
 ) -> LossCurve:
     """:func:`numerics.dynamics.expected_loss` at ``digits`` significant decimal digits.
 
-    Same arguments, checks, divergence rule and :class:`~numerics.dynamics.LossCurve` (float64 arrays
+    Same arguments, checks (the up-front stability check and ``allow_unstable`` included), divergence rule and :class:`~numerics.dynamics.LossCurve` (float64 arrays
     rounded from the high-precision values, ``digits`` set; no per-mode history). ``arithmetic`` is
     ``"decimal"`` (fast, default) or ``"mpmath"`` (``mp.mpf``). With ``keep_values=True`` the curve's
     ``mp_values`` holds the high-precision numbers (``Decimal`` or ``mpf``):
@@ -162,7 +163,7 @@ def expected_loss_mp(
     if arithmetic not in ARITHMETICS:
         raise ValueError(f"arithmetic = {arithmetic!r} must be one of {', '.join(ARITHMETICS)}")
     ar = _DECIMAL if arithmetic == "decimal" else _MPMATH
-    problem = _prepare(spectrum, lr, sigma, batch, momentum, steps, on_divergence)
+    problem = _prepare(spectrum, lr, sigma, batch, momentum, steps, on_divergence, allow_unstable)
     n_sched, n_steps = problem.lr.shape
     loss = np.full((n_sched, n_steps + 1), np.inf)
     bias = np.full((n_sched, n_steps + 1), np.inf)

@@ -39,7 +39,13 @@ import numpy as np
 
 from numerics import sumexp
 from numerics.spectra import Spectrum
-from numerics.stability import DivergenceError, renewal_norm, stability_bound
+from numerics.stability import (
+    DivergenceError,
+    UnstableLearningRateError,
+    check_learning_rates,
+    renewal_norm,
+    stability_bound,
+)
 from numerics.sumexp import ExpSum, compress_modes, power_law_exp_sum  # noqa: F401  (re-exported: FSL users' names)
 
 ITERATES = ("picard1", "picard2", "volterra")
@@ -249,6 +255,7 @@ class FSLCurve:
     iterate: str
     kernel_terms: int
     label: str = ""
+    warning: str | None = None  # set when run with allow_unstable=True above the bound (fsl_stability_check)
 
     @property
     def steps(self) -> np.ndarray:
@@ -265,14 +272,90 @@ def intrinsic_times(lr: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros(lr.shape[:-1] + (1,)), np.cumsum(lr, axis=-1)], axis=-1)
 
 
+def power_law_renewal_norm(eta, p: float, batch=1.0):
+    """‖K‖₁ of the power-law FSL's own discrete renewal equation at constant η (unit constants):
+
+        ‖K‖₁ = (η²/B) Σ_{j≥0} K(jη) = (η²/B) Σ_{j≥0} (1 + jη)^{−p} = (η^{2−p}/B) ζ(p, 1/η),
+
+    ζ the Hurwitz zeta function, p = 2 − 1/β. At constant η the Volterra iterate is F_k = E_k + σ² with
+    N_k = (η²/B) Σ_{j≥0} K(jη) F_{k−1−j}, so it stays bounded iff this is < 1. For η → 0 it tends to the
+    continuum (η/B)∫K = (η/B)·β/(β − 1); at η = O(1) the left Riemann sum is much larger (1.88 against 1.0 at
+    η = 2.49, β = 2, B = 5), which is why the continuum value cannot be the check.
+    """
+    from scipy.special import zeta
+
+    eta = np.asarray(eta, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = np.where(eta > 0, eta ** (2.0 - p) * zeta(p, 1.0 / np.where(eta > 0, eta, 1.0)), 0.0)
+    return norm / np.asarray(batch, dtype=float)
+
+
+def fsl_stability_bound(model: FSLModel, batch: float = 1.0, *, rtol: float = 1e-12) -> float:
+    """The largest stable constant LR of the FSL's model (``conventions.md``, "Stability"); the value returned
+    is stable (the stable end of a bisection).
+
+    - mode sums (explicit λ_j): the true two-part bound of the exact SGD recursion the law approximates
+      (:func:`numerics.stability.stability_bound`: every g_k < 1 and Σ_k (η/B)λ_k/(2 − ((B+1)/B)ηλ_k) < 1).
+    - power laws (no λ_j): the law's own renewal condition, ‖K‖₁ = (η^{2−p}/B) ζ(p, 1/η) < 1
+      (:func:`power_law_renewal_norm`, the discrete kernel mass the engine iterates; monotone in η).
+    """
+    if model.form == "modes":
+        return float(stability_bound(model.eigenvalues, float(batch)))
+    p = model.kernel_exponent
+    lo, hi = 0.0, float(batch) / model.kernel_mass()  # the continuum bound; the discrete norm is larger
+    while hi - lo > rtol * hi:
+        mid = 0.5 * (lo + hi)
+        if power_law_renewal_norm(mid, p, batch) < 1.0:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def fsl_stability_check(model: FSLModel, lr, batch=1.0, *, allow_unstable: bool = False) -> str | None:
+    """Every step's η_t against :func:`fsl_stability_bound` for its B_t, before any work.
+
+    Raises :class:`~numerics.stability.UnstableLearningRateError` (step, η, bound, condition) unless
+    ``allow_unstable``, which returns the text as a warning instead (``None`` when stable). Checked quantity:
+    for mode sums the exact recursion's two conditions (:func:`numerics.stability.check_learning_rates`); for
+    power laws the law's own discrete ‖K‖₁ at η_t (:func:`power_law_renewal_norm`) < 1.
+    """
+    lr2 = np.atleast_2d(np.asarray(lr, dtype=float))
+    single = np.ndim(lr) == 1
+    batch2 = np.broadcast_to(np.asarray(batch, dtype=float), lr2.shape)
+    if model.form == "modes":
+        return check_learning_rates(lr2[0] if single else lr2, model.eigenvalues,
+                                    batch2[0] if single else batch2, allow_unstable=allow_unstable, single=single)
+    values, inverse = np.unique(batch2, return_inverse=True)
+    bounds = np.array([fsl_stability_bound(model, b) for b in values])[np.asarray(inverse).reshape(lr2.shape)]
+    bad = lr2 > bounds
+    if not bad.any():
+        return None
+    s, t = (int(i) for i in np.argwhere(bad)[0])
+    where = f"step {t}" if single else f"schedule {s}, step {t}"
+    eta, b_t, bound = float(lr2[s, t]), float(batch2[s, t]), float(bounds[s, t])
+    norm = float(power_law_renewal_norm(eta, model.kernel_exponent, b_t))
+    text = (f"learning rate η = {eta:.6g} at {where} is above the stability bound of the power-law FSL, "
+            f"η < {bound:.6g} (B = {b_t:g}, β = {model.beta:g}): the renewal condition of the law's own kernel, "
+            f"‖K‖₁ = (η²/B) Σ_j (1 + jη)^(−(2−1/β)) = {norm:.4g} ≥ 1, fails"
+            + (f"; {int(bad.sum())} steps above the bound in all" if bad.sum() > 1 else ""))
+    if not allow_unstable:
+        raise UnstableLearningRateError(f"{text} (allow_unstable=True / --allow-unstable runs it anyway)", step=t,
+                                        eta=eta, bound=bound, condition="renewal")
+    return f"unstable run: {text}; the result is shown as computed (--allow-unstable)"
+
+
 def fsl_curve(model: FSLModel, lr, *, batch=1.0, iterate: str = "picard1", method: str = "fast",
-              order: int = 6, ratio: float = 2.0, rtol: float = 1e-9) -> FSLCurve:
+              order: int = 6, ratio: float = 2.0, rtol: float = 1e-9, allow_unstable: bool = False) -> FSLCurve:
     """The FSL loss curve of a schedule (or a batch of schedules, shape (S, T)).
 
     E_k = δ + e(t_k) + Σ_{i<k} (η_i²/B_i) K(t_k − t_{i+1}) F_i (module docstring). ``method`` "fast" is the
     O(T·Q) recursion on the compressed kernel (``order``/``ratio`` for mode sums, ``rtol`` for power laws),
     "naive" the O(T²) quadrature with the exact kernel. ``batch`` is a number or one value per step.
-    The Volterra solution raises :class:`DivergenceError` if it blows up (‖K‖₁ ≥ 1 somewhere).
+    Every step's η_t is checked against :func:`fsl_stability_bound` first, for every iterate (the Picard
+    iterates stay finite above it, silently wrong): :class:`~numerics.stability.UnstableLearningRateError`
+    unless ``allow_unstable=True``, which runs anyway and sets the curve's ``warning``. The Volterra solution
+    still raises :class:`DivergenceError` if it blows up.
     """
     if iterate not in ITERATES:
         raise ValueError(f"iterate = {iterate!r} must be one of {', '.join(ITERATES)}")
@@ -282,6 +365,7 @@ def fsl_curve(model: FSLModel, lr, *, batch=1.0, iterate: str = "picard1", metho
     squeeze = lr.ndim == 1
     lr2 = np.atleast_2d(lr)
     batch2 = _check_batch(batch, lr2.shape)
+    warning = fsl_stability_check(model, lr, batch2[0] if squeeze else batch2, allow_unstable=allow_unstable)
     w = lr2**2 / batch2
     t = intrinsic_times(lr2)
     horizon = float(t[:, -1].max()) if t.size else 0.0
@@ -315,7 +399,7 @@ def fsl_curve(model: FSLModel, lr, *, batch=1.0, iterate: str = "picard1", metho
     if squeeze:
         lr2, t, loss, sig, noise = lr2[0], t[0], loss[0], sig[0], noise[0]
     return FSLCurve(lr=lr2, intrinsic_time=t, loss=loss, signal=sig, noise=noise, approx=model.approx,
-                    iterate=iterate, kernel_terms=q, label=model.label)
+                    iterate=iterate, kernel_terms=q, label=model.label, warning=warning)
 
 
 def _check_volterra(noise, base, model, lr, batch) -> None:
@@ -323,10 +407,7 @@ def _check_volterra(noise, base, model, lr, batch) -> None:
     if bad.any():
         row, step = np.argwhere(bad)[0]
         eta = float(lr[row].max())
-        if model.form == "modes":
-            bound = stability_bound(model.eigenvalues, float(batch[row].min()))
-        else:
-            bound = float(batch[row].min()) / model.kernel_mass()  # γ‖K‖₁ = 1
+        bound = fsl_stability_bound(model, float(batch[row].min()))
         raise DivergenceError(f"the FSL Volterra solution diverges at step {step} (max lr {eta:.4g}; "
                               f"the stability bound is lr < {bound:.4g})", step=int(step), bound=bound)
 

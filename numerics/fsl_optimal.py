@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from numerics.fsl import FSLModel, check_schedule, final_loss, intrinsic_times
+from numerics.fsl import FSLModel, check_schedule, final_loss, fsl_stability_bound, intrinsic_times
+from numerics.stability import clip_cap
 from numerics.sumexp import ExpSum
 from numerics.io import atomic_write
 
@@ -91,6 +92,7 @@ class OptimalSchedule:
     converged: bool
     stationarity_exponent: float = float("nan")
     iterations: int = 0
+    warning: str | None = None  # the cap η_max was above the stability bound (clipped, or kept if allowed)
 
     def summary(self) -> str:
         lines = [f"optimal FSL final loss {self.loss:.6g} (best constant {self.best_constant:.6g} at η = "
@@ -156,11 +158,23 @@ def rescale_schedule(lr, steps: int) -> np.ndarray:
 
 
 def optimal_schedule(model: FSLModel, steps: int, *, eta_max: float, batch: float = 1.0, self_noise: bool = False,
-                     max_iterations: int = 3000, start=None) -> OptimalSchedule:
+                     max_iterations: int = 3000, start=None, allow_unstable: bool = False) -> OptimalSchedule:
     """Minimise E_N[η] over 0 ≤ η_i ≤ η_max (module docstring) by L-BFGS-B with the exact gradient, from
-    ``start`` (default: a linear decay from η_max/2)."""
+    ``start`` (default: a linear decay from η_max/2).
+
+    The objective has no feedback term, so it stays finite above the stability bound and would happily use
+    steps there (a cap of 10⁶ gave a peak of 5·10⁵). A cap above the bound of the law's model
+    (:func:`numerics.fsl.fsl_stability_bound`: the exact two-part bound for mode sums, the law's own discrete
+    ‖K‖₁ < 1 for power laws) is therefore clipped to it, with an :class:`~numerics.stability.UnstableLearningRateWarning`
+    and the result's ``warning``; ``allow_unstable=True`` keeps the cap (and still sets ``warning``).
+    """
     if not (math.isfinite(eta_max) and eta_max > 0):
         raise ValueError(f"eta_max = {eta_max!r} must be finite and > 0")
+    description = ("exact two-part bound of the top-M model" if model.form == "modes"
+                   else f"power-law FSL: ‖K‖₁ = (η²/B) Σ_j (1 + jη)^(−(2−1/β)) < 1, β = {model.beta:g}") \
+        + f", B = {float(batch):g}"
+    eta_max, warning = clip_cap(eta_max, fsl_stability_bound(model, float(batch)), description,
+                                allow_unstable=allow_unstable)
     if int(steps) != steps or steps < 2:
         raise ValueError(f"steps = {steps!r} must be an integer >= 2")
     steps = int(steps)
@@ -180,11 +194,11 @@ def optimal_schedule(model: FSLModel, steps: int, *, eta_max: float, batch: floa
                            best_constant=const_loss, best_constant_lr=const_lr, peak=float(lr.max()),
                            fitted_decay_exponent=decay_exponent(lr), decay_fraction=decay_fraction(lr),
                            converged=bool(res.success), stationarity_exponent=stationarity_exponent(lr),
-                           iterations=int(res.nit))
+                           iterations=int(res.nit), warning=warning)
 
 
 def optimal_schedules(model: FSLModel, horizons, *, eta_max: float, batch: float = 1.0, self_noise: bool = False,
-                      max_iterations: int = 3000) -> list[OptimalSchedule]:
+                      max_iterations: int = 3000, allow_unstable: bool = False) -> list[OptimalSchedule]:
     """:func:`optimal_schedule` for each horizon, in increasing order, each warm-started from the previous optimum
     carried over by :func:`rescale_schedule` (the optimal profiles nearly collapse in z/N)."""
     horizons = [int(n) for n in horizons]
@@ -193,14 +207,16 @@ def optimal_schedules(model: FSLModel, horizons, *, eta_max: float, batch: float
     for i in np.argsort(horizons, kind="stable"):
         start = None if previous is None else rescale_schedule(previous.lr, horizons[i])
         previous = optimal_schedule(model, horizons[i], eta_max=eta_max, batch=batch, self_noise=self_noise,
-                                    max_iterations=max_iterations, start=start)
+                                    max_iterations=max_iterations, start=start, allow_unstable=allow_unstable)
         results[i] = previous
     return results
 
 
-def write_optimal_csv(path, result: OptimalSchedule) -> None:
-    """``step,lr`` (the schedule grammar's ``file:`` format)."""
+def write_optimal_csv(path, result: OptimalSchedule, *, comment: str | None = None) -> None:
+    """``step,lr`` (the schedule grammar's ``file:`` format), after a ``# warning: COMMENT`` line if given."""
     with atomic_write(path) as handle:
+        if comment:
+            handle.write(f"# warning: {comment}\n")
         handle.write("step,lr\n")
         for k, eta in enumerate(result.lr):
             handle.write(f"{k},{float(eta)!r}\n")

@@ -33,7 +33,7 @@ from scipy import optimize, special
 
 from numerics.fsl import check_exponents
 from numerics.sumexp import ExpSum, compress_modes
-from numerics.io import atomic_savefig, atomic_write
+from numerics.io import atomic_savefig, atomic_write, csv_text
 from numerics.stability import stability_bound
 
 SCHEDULES = ("constant", "exp", "wsd")
@@ -335,24 +335,20 @@ class Table1:
 
     def exponents_csv(self) -> str:
         """The table itself: derived vs fitted rate per cell."""
-        lines = ["family,limit,phase,s,beta,registry_name,derived_rate,derived_log_power,fitted_rate,raw_rate,"
-                 "abs_diff,tolerance,passed,sizes,size_min,size_max,seconds"]
-        for c in self.cells:
-            sizes = [o.size for o in c.optima]
-            lines.append(f"{c.family},{c.limit},{c.phase},{c.s},{c.beta},{c.result_name},{c.derived_rate!r},"
-                         f"{c.derived_log_power!r},{c.fitted_rate!r},{c.raw_rate!r},"
-                         f"{abs(c.fitted_rate - c.derived_rate)!r},{TOLERANCE},{c.passes},{len(sizes)},"
-                         f"{min(sizes)!r},{max(sizes)!r},{c.seconds:.3f}")
-        return "\n".join(lines) + "\n"
+        header = ["family", "limit", "phase", "s", "beta", "registry_name", "derived_rate", "derived_log_power",
+                  "fitted_rate", "raw_rate", "abs_diff", "tolerance", "passed", "sizes", "size_min", "size_max",
+                  "seconds"]
+        return csv_text(header, [(c.family, c.limit, c.phase, c.s, c.beta, c.result_name, c.derived_rate,
+                                  c.derived_log_power, c.fitted_rate, c.raw_rate, abs(c.fitted_rate - c.derived_rate),
+                                  TOLERANCE, c.passes, len(c.optima), min(o.size for o in c.optima),
+                                  max(o.size for o in c.optima), round(c.seconds, 3)) for c in self.cells])
 
     def csv(self) -> str:
         """Every optimum behind the fits (one row per cell and size)."""
-        lines = ["family,limit,phase,s,beta,size,loss,peak,ratio,fraction,features"]
-        for c in self.cells:
-            for o in c.optima:
-                lines.append(f"{c.family},{c.limit},{c.phase},{c.s},{c.beta},{o.size!r},{o.loss!r},{o.peak!r},"
-                             f"{o.ratio!r},{o.fraction!r},{o.features}")
-        return "\n".join(lines) + "\n"
+        return csv_text(["family", "limit", "phase", "s", "beta", "size", "loss", "peak", "ratio", "fraction",
+                         "features"],
+                        [(c.family, c.limit, c.phase, c.s, c.beta, o.size, o.loss, o.peak, o.ratio, o.fraction,
+                          o.features) for c in self.cells for o in c.optima])
 
 
 def parse_cells(cells) -> list[tuple[str, str]]:

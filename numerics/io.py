@@ -7,10 +7,15 @@ same directory and ``os.replace`` it onto the target, which is atomic on POSIX a
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import numbers
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator, Sequence
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -58,3 +63,48 @@ def atomic_savefig(fig, path: str | os.PathLike, **kwargs) -> None:
     fmt = kwargs.pop("format", target.suffix.lstrip(".") or "png")
     with atomic_write(target, "wb") as handle:
         fig.savefig(handle, format=fmt, **kwargs)
+
+
+def csv_cell(value) -> str:
+    """One CSV cell as text: NumPy scalars as plain Python numbers (``repr(float(x))``, the shortest string that
+    round-trips, never ``np.float64(…)``), ints as ints, bools as ``True``/``False``, ``None`` as empty.
+
+    Raises:
+        ValueError: for an array or other non-scalar (a cell holds one value).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    raise ValueError(f"CSV cell {value!r} ({type(value).__name__}): expected a number, a string, a bool or None")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A CSV document (``\\n`` line ends; cells via :func:`csv_cell`, quoted by :mod:`csv` where needed).
+
+    Raises:
+        ValueError: when a row's length differs from the header's.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for i, row in enumerate(rows):
+        cells = [csv_cell(v) for v in row]
+        if len(cells) != len(header):
+            raise ValueError(f"CSV row {i} has {len(cells)} cells, the header {len(header)}: {list(header)}")
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def write_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
+    """Write ``rows`` under ``header`` to ``path`` as CSV (:func:`csv_text`), atomically; return the path."""
+    text = csv_text(header, rows)  # built first: a bad row leaves no file behind
+    with atomic_write(path, newline="") as handle:
+        handle.write(text)
+    return Path(path)

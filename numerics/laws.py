@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numba as _numba  # a core dependency (pyproject): the MPL kernel is compiled, no pure-Python fallback
 import numpy as np
 from scipy.signal import lfilter
 from scipy.special import digamma, gammaln
@@ -427,12 +428,7 @@ def _mpl_py(eta, d, g_leta, gb_leta, leta, ev, rates, steps, n_ch, z_cut):
     return out
 
 
-try:
-    import numba as _numba
-
-    _mpl_kernel = _numba.njit(cache=True)(_mpl_py)
-except ImportError:  # pragma: no cover - slow pure-Python fallback
-    _mpl_kernel = _mpl_py
+_mpl_kernel = _numba.njit(cache=True)(_mpl_py)
 
 
 # ----------------------------------------------------------------------------------------------------------

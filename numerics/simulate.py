@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from numerics.spectra import Spectrum
-from numerics.stability import DivergenceError
+from numerics.stability import DivergenceError, check_learning_rates
 
 BACKENDS = ("numpy", "torch")
 DTYPES = ("float64", "float32")
@@ -66,6 +66,7 @@ class SimulationResult:
         runs: number of independent runs R.
         backend, device, dtype: where and how it ran (``device`` is the one actually used).
         seed: the seed of the sample.
+        warning: set for a run with ``allow_unstable=True`` whose η_t exceeds the stability bound somewhere.
     """
 
     steps: np.ndarray
@@ -77,6 +78,7 @@ class SimulationResult:
     device: str
     dtype: str
     seed: int
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -523,6 +525,7 @@ def monte_carlo(
     record_steps=None,
     chunk_runs: int | None = None,
     progress: bool = False,
+    allow_unstable: bool = False,
 ) -> SimulationResult:
     """Simulate ``runs`` independent SGD runs of T = len(lr) steps; mean and standard error of the excess loss.
 
@@ -541,9 +544,13 @@ def monte_carlo(
         record_steps: steps (0…T) at which to record; default ≤ 50 log-spaced steps including 0 and T.
         chunk_runs: runs simulated at once (default: as many as fit a fixed memory budget).
         progress: show a tqdm bar over steps × chunks on stderr.
+        allow_unstable: simulate even when some η_t is above the stability bound of its (B_t, μ_t) (the
+            result's ``warning`` says so); by default that raises before any sampling.
 
     Raises:
         ValueError: bad inputs, naming the value and its valid range.
+        UnstableLearningRateError: some η_t above the true stability bound (:mod:`numerics.stability`), up
+            front, naming the step, η, the bound and the failing condition (unless ``allow_unstable``).
         DivergenceError: a non-finite or exploding loss, naming the step and the stability bound.
         ImportError: backend="torch" without PyTorch installed.
     """
@@ -555,6 +562,7 @@ def monte_carlo(
     momentum_t = _check_momentum(momentum, steps)
     _check_options(sigma, runs, seed, backend, device, dtype, chunk_runs)
     record = _check_record_steps(record_steps, steps)
+    warning = check_learning_rates(lr, spectrum.eigenvalues, batch_t, momentum_t, allow_unstable=allow_unstable)
     runs, seed = int(runs), int(seed)
     model = _sim_model(spectrum, float(sigma))
     check = _divergence_check(spectrum, float(sigma), lr, batch_t, momentum_t)
@@ -588,5 +596,5 @@ def monte_carlo(
     lr_at[inside] = lr[record[inside]]
     return SimulationResult(
         steps=record, lr=lr_at, loss_mean=moments.mean, loss_se=moments.standard_error(),
-        runs=runs, backend=backend, device=device, dtype=dtype, seed=seed,
+        runs=runs, backend=backend, device=device, dtype=dtype, seed=seed, warning=warning,
     )

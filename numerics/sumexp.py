@@ -47,10 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-try:  # optional compiled recursions; the same Python loops are the fallback
-    import numba as _numba
-except ImportError:  # pragma: no cover - exercised only without numba
-    _numba = None
+import numba as _numba  # a core dependency: the recursions below are compiled, never run as Python loops
 
 DEFAULT_TOL = 1e-10
 
@@ -74,9 +71,7 @@ __all__ = [
 
 
 def _jit(inline: bool = False):
-    """numba.njit(cache=True) when numba is installed, else the identity (plain Python)."""
-    if _numba is None:  # pragma: no cover
-        return lambda func: func
+    """numba.njit(cache=True), inlined into its callers when ``inline``."""
     return _numba.njit(cache=True, inline="always") if inline else _numba.njit(cache=True)
 
 

@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from numerics.experiments.claims import EXPONENT_TOLERANCE
-from numerics.io import atomic_write, save_figure
+from numerics.io import atomic_write, save_figure, write_csv
 from numerics.phase_diagram import (QUANTITIES, RECORD_VERSION, THEORY_NAMES, GridPoint, SweepSettings,
                                     check_point, derived_exponents, estimated_cost, evaluate_point,
                                     fitted_exponents, point_key, trend)
@@ -477,23 +477,14 @@ def table_rows(points, records: dict, settings: SweepSettings) -> list[Row]:
 
 
 def write_table(rows, path) -> Path:
-    """The phase-diagram CSV (atomic): one line per (point, quantity)."""
-    path = Path(path)
-    with atomic_write(path) as h:
-        h.write("a,b,phase,features,tail_reach,resolved_modes,quantity,theory_name,derived,fitted,residual,tolerance,passed,"
-                "local_first,local_last,trend,settled,note\n")
-        for r in rows:
-            fitted = "" if r.fitted is None else repr(r.fitted)
-            residual = "" if r.residual is None else repr(r.residual)
-            first = repr(r.local[0]) if r.local else ""
-            last = repr(r.local[-1]) if r.local else ""
-            settled = "" if r.settled is None else str(r.settled)
-            note = r.note().replace('"', "'")
-            h.write(f"{r.point.a!r},{r.point.b!r},{r.point.phase},{r.features},{r.tail_reach!r},{r.resolved_modes!r},"
-                    f"{r.quantity},"
-                    f"{r.theory_name},{r.derived!r},{fitted},{residual},{EXPONENT_TOLERANCE!r},{r.passed},"
-                    f"{first},{last},{r.trend},{settled},\"{note}\"\n")
-    return path
+    """The phase-diagram CSV (atomic, :func:`numerics.io.write_csv`): one line per (point, quantity)."""
+    header = ("a", "b", "phase", "features", "tail_reach", "resolved_modes", "quantity", "theory_name", "derived",
+              "fitted", "residual", "tolerance", "passed", "local_first", "local_last", "trend", "settled", "note")
+    return write_csv(path, header, [
+        (r.point.a, r.point.b, r.point.phase, r.features, r.tail_reach, r.resolved_modes, r.quantity, r.theory_name,
+         r.derived, r.fitted, r.residual, EXPONENT_TOLERANCE, r.passed, r.local[0] if r.local else None,
+         r.local[-1] if r.local else None, r.trend, r.settled, r.note())
+        for r in rows])
 
 
 def plot_phase_diagram(rows, stem) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Shared test configuration: markers and paths to the shared data/spec (read in place, never copied)."""
+"""Shared test configuration: markers, the data root (bundled with the package) and the full data set."""
 
 from __future__ import annotations
 
@@ -33,7 +33,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The data root the readers use: ``$LRWB_DATA`` if set, else the copy bundled with the package (always
+    there: data tests never skip). It holds ``multipower/`` and ``lr-scheduling/`` in the shared/data layout."""
+    from numerics.data import data_root
+
+    return data_root()
+
+
+@pytest.fixture(scope="session")
+def full_data() -> Path | None:
+    """The full data set ``../shared/data`` when it is beside the repository (CI has it), else ``None``."""
     path = SHARED / "data"
-    if not path.is_dir():
-        pytest.skip(f"shared data not found at {path}")
-    return path
+    return path if (path / "multipower").is_dir() and (path / "lr-scheduling").is_dir() else None

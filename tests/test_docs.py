@@ -3,7 +3,8 @@
 - The notebooks are stored without outputs or execution counts (outputs stay out of git).
 - ``sphinx-build -W --keep-going -b html docs <tmp>`` succeeds: warnings are errors, and the build executes
   every notebook with the small settings (``LRWB_NOTEBOOK_SIZE=small``; MyST-NB raises on a cell error).
-  It takes about 2 minutes on 2 cores and skips, saying why, when Sphinx or the shared data is missing.
+  It takes about 2 minutes on 2 cores and skips, saying why, when Sphinx is missing. The notebooks read the
+  data bundled with the package (``LRWB_DATA`` is unset for the build), so nothing beside the clone is needed.
 """
 
 from __future__ import annotations
@@ -85,12 +86,13 @@ def test_docstring_hook_escapes_bars_and_separates_blocks():
     assert out[13:] == ["", "After."]
 
 
-def test_docs_build_with_warnings_as_errors(tmp_path, shared_data):
+def test_docs_build_with_warnings_as_errors(tmp_path):
     missing = [name for name in DOCS_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
         pytest.skip(f"docs packages not installed: {', '.join(missing)} (pip install -e '.[docs]')")
     out = tmp_path / "html"
-    env = dict(os.environ, LRWB_NOTEBOOK_SIZE="small", LRWB_DATA=str(shared_data))
+    env = dict(os.environ, LRWB_NOTEBOOK_SIZE="small")
+    env.pop("LRWB_DATA", None)  # the bundled data: a fresh clone has nothing beside it
     env.pop("LRWB_DOCS_EXECUTE", None)  # always execute the notebooks here
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(REPO / "docs"), str(out)]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)

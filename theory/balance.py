@@ -21,8 +21,13 @@ The symbolic solution is checked against the numeric LPs at random points of the
 :class:`BalanceError` (never a silent wrong answer).
 
 ``Min(p, q)`` inside a term is handled by branching: ``min_v [F + min(P, Q)] = min(min_v F + P, min_v F + Q)``,
-so each branch is an ordinary balance and the best branch (lexicographically in (z*, w*)) wins; at the winning
-branch's optimum its chosen alternative is automatically the smaller one.
+so each branch is an ordinary balance and the best branch (lexicographically in (z*, w*)) gives the optimal
+value. The optimal SET is the union of the optimal faces of every branch attaining (z*, w*) (the tied
+branches): ``F + min(P, Q) ≤ z`` iff ``F + P ≤ z`` or ``F + Q ≤ z``. So a decision is pinned only if every tied
+branch pins it at the same (g, h), and a valley end is the extreme end over the tied branches — one branch's
+face alone can miss the far end of a valley (e.g. the WSD decay fraction at compute C: the branch
+min = M stops at C^{(sβ−β+1)/(β+1)} log C, the branch min = T^{1/β}, which is the smaller alternative there,
+reaches C^{β(sβ−β+1)/((β−1)(β+1))} log C).
 
 Decisions that the balance does not pin down (a flat valley of the exponent, e.g. the WSD decay fraction in the
 hard phase) are reported with the two ends of their valley instead of a single exponent.
@@ -56,6 +61,9 @@ __all__ = ["Balance", "BalanceError", "Valley", "balance", "log_monomial", "regi
 _ACTIVE_TOL = 1e-7
 #: Tolerance when comparing the symbolic solution with the numeric LP (exponents are O(1) numbers).
 _VERIFY_TOL = 1e-6
+#: Valley ends are extreme vertices of the optimal face widened by _ACTIVE_TOL; a term coefficient k moves the
+#: end by ~_ACTIVE_TOL/k per active term (k ≳ 0.1 here), so ends are compared to 1e-5.
+_VALLEY_TOL = 1e-5
 #: A log power this large means "unbounded" (LPs are boxed at ±_BIG to keep them bounded).
 _BIG = 1e4
 
@@ -98,6 +106,8 @@ class Balance:
         conditions: derived inequalities (each ``expr > 0`` or ``expr >= 0``) under which the active set
             stays optimal — the regime of validity of the formulas.
         verified_points: the random regime points where the symbolic solution matched the numeric LPs.
+        terms, decisions, constraints: the problem as posed (``Min`` kept), so that numerics can minimise the
+            same term model directly (``numerics.hyperparameters``) and check every exponent above.
     """
 
     variable: sp.Symbol
@@ -113,6 +123,9 @@ class Balance:
     tied_branches: tuple[tuple[str, ...], ...] = ()
     conditions: tuple[sp.Basic, ...] = ()
     verified_points: tuple[Mapping[sp.Symbol, float], ...] = ()
+    terms: Mapping[str, sp.Expr] = field(default_factory=dict, compare=False)
+    decisions: tuple[sp.Symbol, ...] = ()
+    constraints: Mapping[str, sp.Expr] = field(default_factory=dict, compare=False)
 
     def value(self) -> sp.Expr:
         """The optimal value as a function of X: ``X^rate (log X)^log_power``."""
@@ -449,6 +462,13 @@ def balance(
         if v not in log_powers:  # exponent pinned but log power free: treat as a valley of the log factor
             exponents.pop(v)
 
+    # --- the optimal set is the union of the tied branches' faces (module docstring) -------------------
+    union = _union_faces([b.numeric for b in tied], num, n)
+    for j, v in enumerate(decisions):
+        if v in exponents and not union[j].pinned:  # another tied branch moves it: a valley, not a value
+            exponents.pop(v)
+            log_powers.pop(v, None)
+
     # --- valleys: ends of each free decision, each solved symbolically at its extreme vertex -----------
     valleys: dict[sp.Symbol, Valley] = {}
     for j, v in enumerate(decisions):
@@ -459,11 +479,14 @@ def balance(
             continue
         ends = {}
         for end in ("lower", "upper"):
-            gv = num.ends[(j, end)]
-            if abs(gv[j]) > _BIG / 10:
+            extreme = union[j].lower if end == "lower" else union[j].upper
+            if abs(extreme) > _BIG / 10:
                 ends[end] = (None, None)
                 continue
-            ends[end] = _valley_end(terms_b, cons, sample, num, gv, j, n, log_power)
+            # every tied branch whose face reaches the extreme; keep the most extreme log power among them
+            found = [_valley_end(b.terms, cons, sample, b.numeric, b.numeric.ends[(j, end)], j, n, log_power, end)
+                     for b in tied if abs(b.numeric.ranges[j][0 if end == "lower" else 1] - extreme) < 1e-6]
+            ends[end] = _most_extreme(found, sample, end)
         valleys[v] = Valley(ends["lower"][0], ends["upper"][0], ends["lower"][1], ends["upper"][1])
 
     # --- derived conditions (regime of validity of this active set) -----------------------------------
@@ -499,6 +522,9 @@ def balance(
         branch=best.branch,
         tied_branches=tuple(b.branch for b in tied if b is not best),
         conditions=tuple(conditions),
+        terms={label: sp.sympify(expr) for label, expr in terms.items()},
+        decisions=decisions,
+        constraints={label: sp.sympify(expr) for label, expr in constraints.items()},
     )
     points = regime_points(sample, regime, verify, seed) if verify else []
     for point in points:
@@ -506,8 +532,49 @@ def balance(
     return dataclasses.replace(result, verified_points=tuple(points))
 
 
-def _valley_end(terms, cons, sample, num, gv, j, n, log_power):
-    """Symbolic exponent (and log power) of decision j at one end of its valley (vertex ``gv``)."""
+@dataclass(frozen=True)
+class _UnionRange:
+    """One decision over the union of the tied branches' optimal faces."""
+
+    lower: float
+    upper: float
+    pinned: bool  # every tied branch pins it at the same exponent and log power
+
+
+def _union_faces(tied: Sequence[_NumericSolution], best: _NumericSolution, n: int) -> list[_UnionRange]:
+    """Per decision: the range of its exponent over the union of the tied faces, and whether it is pinned."""
+    out = []
+    for j in range(n):
+        lower = min(sol.ranges[j][0] for sol in tied)
+        upper = max(sol.ranges[j][1] for sol in tied)
+        pinned = (upper - lower < 1e-5 and best.h[j] is not None
+                  and all(sol.h[j] is not None and abs(sol.h[j] - best.h[j]) < 1e-5 for sol in tied))
+        out.append(_UnionRange(lower, upper, pinned))
+    return out
+
+
+def _most_extreme(found, sample, end):
+    """Among (exponent, log power) candidates of one valley end, the lowest (``end='lower'``) or highest one.
+
+    Candidates share the extreme exponent (up to the LP tolerance); the log power decides (lexicographic order
+    of X^g (log X)^h). A candidate whose exponent could not be solved symbolically is dropped.
+    """
+    usable = [(g, h) for g, h in found if g is not None]
+    if not usable:
+        return (None, None)
+    sign = 1.0 if end == "lower" else -1.0
+
+    def key(item):
+        g, h = item
+        h_value = float(h.xreplace(sample)) if h is not None else sign * math.inf  # unknown log power: last
+        return (sign * float(g.xreplace(sample)), sign * h_value)
+
+    return min(usable, key=key)
+
+
+def _valley_end(terms, cons, sample, num, gv, j, n, log_power, end):
+    """Symbolic exponent (and log power) of decision j at one end (``"lower"``/``"upper"``) of its valley,
+    at the vertex ``gv`` of one branch's optimal face (``num``)."""
     tv = [(float(sum(k.xreplace(sample) * x for k, x in zip(m.k, gv)) + m.e0.xreplace(sample))) for m in terms]
     cv = [(float(sum(k.xreplace(sample) * x for k, x in zip(m.k, gv)) + m.e0.xreplace(sample))) for m in cons]
     act = tuple(i for i, e in enumerate(tv) if e >= num.z - 10 * _ACTIVE_TOL)
@@ -523,7 +590,7 @@ def _valley_end(terms, cons, sample, num, gv, j, n, log_power):
     k_num = lambda m: [float(k.xreplace(sample)) for k in m.k]  # noqa: E731
     A = [k_num(terms[i]) for i in act] + [k_num(cons[c]) for c in act_c]
     b = [num.w - float(terms[i].l0.xreplace(sample)) + _ACTIVE_TOL for i in act] + [-float(cons[c].l0.xreplace(sample)) + _ACTIVE_TOL for c in act_c]
-    is_lower = gv[j] <= num.g[j]
+    is_lower = end == "lower"
     c = [0.0] * n
     c[j] = 1.0 if is_lower else -1.0
     res = linprog(c, A_ub=A or None, b_ub=b or None, bounds=[(-_BIG, _BIG)] * n, method="highs")
@@ -549,8 +616,8 @@ def _valley_end(terms, cons, sample, num, gv, j, n, log_power):
 def _verify(result: Balance, best: _BranchSolution, solved, cons, decisions, point, n) -> None:
     """Recompute the branch LPs at ``point`` and compare with the symbolic answer; raise on mismatch."""
 
-    def close(expr, number):
-        return abs(float(expr.xreplace(point)) - number) <= _VERIFY_TOL * max(1.0, abs(number))
+    def close(expr, number, tol=_VERIFY_TOL):
+        return abs(float(expr.xreplace(point)) - number) <= tol * max(1.0, abs(number))
 
     here = _numeric(best.terms, cons, point, n)
     problems = []
@@ -558,21 +625,24 @@ def _verify(result: Balance, best: _BranchSolution, solved, cons, decisions, poi
         problems.append(f"rate {result.rate} = {float(result.rate.xreplace(point)):.6g} vs LP {here.z:.6g}")
     if not close(result.log_power, here.w):
         problems.append(f"log power {result.log_power} = {float(result.log_power.xreplace(point)):.6g} vs LP {here.w:.6g}")
+    others = [_numeric(b.terms, cons, point, n) for b in solved if b is not best]
+    # the optimal set here: the union of the faces of the branches tied with the best one at this point
+    tied_here = [here] + [o for o in others if abs(o.z - here.z) <= 1e-6 and abs(o.w - here.w) <= 1e-6]
+    union = _union_faces(tied_here, here, n)
     for j, v in enumerate(decisions):
+        lo, hi = union[j].lower, union[j].upper
         if v in result.exponents:
-            lo, hi = here.ranges[j]
-            if hi - lo > 1e-5 or not close(result.exponents[v], 0.5 * (lo + hi)):
-                problems.append(f"exponent of {v}: {result.exponents[v]} vs LP range [{lo:.6g}, {hi:.6g}]")
-            elif here.h[j] is None or not close(result.log_powers[v], here.h[j]):
+            if not union[j].pinned or not close(result.exponents[v], 0.5 * (lo + hi)):
+                problems.append(f"exponent of {v}: {result.exponents[v]} vs LP range [{lo:.6g}, {hi:.6g}] "
+                                f"over {len(tied_here)} tied branch(es)")
+            elif not close(result.log_powers[v], here.h[j]):
                 problems.append(f"log power of {v}: {result.log_powers[v]} vs LP {here.h[j]}")
         elif v in result.valleys:
-            lo, hi = here.ranges[j]
             valley = result.valleys[v]
             for end, number in (("lower", lo), ("upper", hi)):
                 expr = getattr(valley, end)
-                if expr is not None and not close(expr, number):
+                if expr is not None and not close(expr, number, _VALLEY_TOL):
                     problems.append(f"valley {end} end of {v}: {expr} vs LP {number:.6g}")
-    others = [_numeric(b.terms, cons, point, n) for b in solved if b is not best]
     for other in others:
         if other.z < here.z - 1e-6 or (abs(other.z - here.z) <= 1e-6 and other.w < here.w - 1e-6):
             problems.append(f"another Min branch is better here: (z, w) = ({other.z:.6g}, {other.w:.6g})")

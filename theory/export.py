@@ -97,8 +97,19 @@ def markdown_table(results: Iterable[Result]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def evaluation_parameters(point: dict) -> dict[str, float]:
+    """Every parameter the ``--eval`` point determines (a, b and the FSL s, β from either pair, sizes …)."""
+    from theory import params as P
+
+    return {str(sym): value for sym, value in P.evaluation_point(**point).items()}
+
+
 def json_records(results: Iterable[Result], point: dict | None = None) -> list[dict]:
     """One JSON-ready dict per result; with ``point`` (``--eval`` vocabulary) also its value there.
+
+    ``power_laws`` lists the result's power laws (:attr:`Result.power_laws`): variable, exponent and log power
+    as text, and with ``point`` also ``exponent_value``/``log_power_value`` — the exponent as a number even when
+    the value itself needs the free variable (e.g. the signal e(t) ≍ t^{−(a−1)/b}).
 
     A result whose regime does not hold at ``point`` (or that needs a value not given) is marked
     ``"applicable": false`` with the reason instead of being evaluated.
@@ -118,8 +129,12 @@ def json_records(results: Iterable[Result], point: dict | None = None) -> list[d
             "assumptions": list(r.assumptions),
             "verdict": r.verdict,
             "derivation": r.derivation,
+            # every power law X^e (log X)^l in the result (X = T, C, D, N, t, u, …; 1 - x for a decay shape)
+            "power_laws": [{"variable": sp.sstr(law.variable), "exponent": sp.sstr(law.exponent),
+                            "log_power": sp.sstr(law.log_power)} for law in r.power_laws],
         }
         if point is not None:
+            record["power_laws"] = r.power_law_values(**point)
             try:
                 value = r.evaluate(**point)
             except NotApplicable as err:

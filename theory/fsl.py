@@ -35,7 +35,7 @@ import sympy as sp
 
 from theory import params as P
 from theory.balance import Balance, BalanceError, balance, log_monomial
-from theory.results import Regime, Result
+from theory.results import Regime, Result, derived_here
 
 s, beta, a, b = P.s, P.beta, P.a, P.b
 gamma, M, D, C, N = P.gamma, P.M, P.D, P.C, P.N
@@ -488,6 +488,8 @@ _NOTES = {
     ("exp", "compute", "hard", "D"): "; fsl.md's D ~ C^(beta/(1+beta)) is WSD's; exponential decay needs (log C)^(1/(1+beta)) more data",
     ("wsd", "compute", "easy", M): "; fsl.md's M ~ (C/log C)^(1/(2+s*beta)) is exponential decay's (confirmed there); "
                                    "WSD's log factor is smaller, (log C)^(-(beta-1)/(beta(2+s*beta)))",
+    ("exp", "compute", "easy", gamma): "; fsl.md §3: gamma_opt is the lower end of a flat valley (the M-limited noise "
+                                       "branch does not depend on gamma): compare M, D and the loss, not gamma",
 }
 #: the constant-LR compute-optimal data size stated in fsl.md §3.
 PAPER_CONSTANT_DATA = _entry(C, (s + 1) * beta / (1 + (s + 1) * beta))
@@ -521,12 +523,52 @@ def _numerically_different(x, y) -> bool:
     return abs(vx - vy) > 1e-9 * max(1.0, abs(vx), abs(vy))
 
 
-def _verdict(derived, claimed, what: str) -> str:
+def _verdict(derived, claimed, what: str, key=None, stated_in: str = "fsl.md") -> str:
+    """"confirmed" / "corrected: <what it corrects, where stated> ..." / "derived (not stated ...)".
+
+    ``key`` (schedule, limit, phase, decision) looks up where a hyper-parameter's claim is stated
+    (:data:`_STATED_IN`); otherwise ``stated_in`` names it.
+    """
     if claimed is None:
         return f"derived ({what} not stated in the paper/spec)"
     if _same(derived, claimed):
         return "confirmed"
-    return f"corrected: {what} is stated as {sp.sstr(claimed)}, the derivation gives {sp.sstr(derived)}"
+    where = _STATED_IN.get(key, stated_in)
+    return f"corrected ({where}): {what} is stated as {sp.sstr(claimed)}, the derivation gives {sp.sstr(derived)}"
+
+
+#: Where the spec states a hyper-parameter that the derivation corrects (what a "corrected" verdict corrects).
+_STATED_IN = {
+    ("exp", "compute", "hard", M): "the spec's transcription: fsl.md §3 gives one hard-phase M for both decaying "
+                                   "schedules; Li et al. 2025 Sec. 5 as transcribed there",
+    ("exp", "compute", "hard", "D"): "the spec's transcription: fsl.md §3 gives one hard-phase D for both decaying "
+                                     "schedules; Li et al. 2025 Sec. 5 as transcribed there",
+    ("wsd", "compute", "easy", M): "the spec's transcription: fsl.md §3 gives one easy-phase M for both decaying "
+                                   "schedules; Li et al. 2025 Sec. 5 as transcribed there",
+}
+_SEC5_HYPER = f"{SECTION5} (optimal hyper-parameters, as transcribed in fsl.md §3)"
+#: Sources of the hyper-parameter results: the paper only where fsl.md §3 transcribes a printed statement.
+_HYPER_SOURCES = {
+    ("constant", "data", "easy", gamma): _SEC5_HYPER,
+    ("constant", "compute", "easy", gamma): _SEC5_HYPER,
+    ("constant", "compute", "easy", M): _SEC5_HYPER,
+    ("constant", "compute", "easy", "D"): _SEC5_HYPER,
+    ("exp", "data", "easy", gamma): _SEC5_HYPER,
+    ("exp", "data", "hard", gamma): _SEC5_HYPER,
+    ("wsd", "data", "hard", gamma): _SEC5_HYPER,
+    ("wsd", "data", "hard", r): _SEC5_HYPER,
+    ("exp", "compute", "easy", M): _SEC5_HYPER,
+    ("wsd", "compute", "easy", M): _SEC5_HYPER,
+    ("exp", "compute", "hard", M): _SEC5_HYPER,
+    ("wsd", "compute", "hard", M): _SEC5_HYPER,
+    ("exp", "compute", "hard", "D"): _SEC5_HYPER,
+    ("wsd", "compute", "hard", "D"): _SEC5_HYPER,
+    ("wsd", "data", "easy", gamma): ("derived here (from the WSD data-limited balance; its log factor is fsl.md §3 "
+                                     f"[derived]; compare the exponent of {SECTION5} as transcribed in fsl.md §3)"),
+    ("exp", "compute", "easy", gamma): ("derived here (from the exp-decay compute-limited balance; fsl.md §3 states "
+                                        "only that gamma_opt is the lower end of a flat valley)"),
+}
+_DERIVED_HYPER = "derived here (term balance of the fsl.md §3 laws; not stated in the paper or spec)"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -586,57 +628,82 @@ def _hyper_results(schedule, limit, phase, cell: Balance, tag, where) -> list[Re
     key_phase = phase or "easy"
     for decision in (gamma, M, r):
         if decision in cell.exponents:
-            if decision == gamma and cell.tied_branches and cell.exponents[gamma] != 0:  # valley up to γ ≍ 1
-                claimed, extra = None, ("; the tied noise branch min = M leaves gamma free between this value and "
-                                        "gamma ~ 1 (flat valley): compare M, D and the loss, not gamma")
-            else:
-                claimed = PAPER_HYPER.get((schedule, limit, key_phase, decision))
-                extra = _NOTES.get((schedule, limit, key_phase, decision), "")
+            claimed = PAPER_HYPER.get((schedule, limit, key_phase, decision))
+            extra = _NOTES.get((schedule, limit, key_phase, decision), "")
             expr = cell.scaling(decision)
             out.append(Result(
                 name=f"fsl_opt_{_decision_name(decision)}_{tag}",
                 lhs=_DECISION_LHS[decision],
                 expr=expr,
                 description=f"Optimal {_decision_text(decision)} of the {_LABEL[schedule]} schedule, {where}.",
-                source=TABLE1 if claimed is not None else SECTION5,
+                source=_HYPER_SOURCES.get((schedule, limit, key_phase, decision), _DERIVED_HYPER),
                 regime=_regime(phase),
                 assumptions=BALANCE_ASSUMPTIONS,
                 relation=r"\asymp",
-                verdict=_verdict(expr, claimed, f"optimal {decision}") + extra,
+                verdict=_verdict(expr, claimed, f"optimal {decision}", (schedule, limit, key_phase, decision)) + extra,
                 derivation=f"theory.fsl.table1_cell({schedule!r}, {limit!r}, {key_phase!r}).scaling({decision})",
             ))
-        elif decision in cell.valleys and decision == r:
-            valley = cell.valleys[r]
+        elif decision in cell.valleys and cell.valleys[decision].lower is not None:
+            # a flat valley of the balance (over the union of the tied Min branches): report its lower end
+            valley = cell.valleys[decision]
             expr = cell.variable ** valley.lower * sp.log(cell.variable) ** (valley.lower_log or 0)
+            upper = cell.variable ** valley.upper * sp.log(cell.variable) ** (valley.upper_log or 0) \
+                if valley.upper is not None else sp.oo
+            key = (schedule, limit, key_phase, decision)
+            if decision == r:
+                name, lhs = f"fsl_min_r_{tag}", r"r_{\min}"
+                text = "Smallest optimal WSD decay fraction"
+                claimed = PAPER_WSD_FRACTION if limit == "data" else None
+                verdict = _verdict(expr, claimed, "r_opt lower end", key)
+                if limit == "compute":
+                    verdict += _min_r_consistency(expr)
+            else:
+                name, lhs = f"fsl_opt_{_decision_name(decision)}_{tag}", _DECISION_LHS[decision]
+                text = f"Smallest optimal {_decision_text(decision)}"
+                verdict = _verdict(expr, PAPER_HYPER.get(key), f"optimal {decision} (lower end)", key) + _NOTES.get(key, "")
             out.append(Result(
-                name=f"fsl_min_r_{tag}",
-                lhs=r"r_{\min}",
+                name=name,
+                lhs=lhs,
                 expr=expr,
-                description=("Smallest optimal WSD decay fraction: every r between it and r ~ 1 attains the optimal "
-                             f"rate (flat valley of the balance), {where}."),
-                source=TABLE1,
+                description=(f"{text} of the {_LABEL[schedule]} schedule, {where}: every value between it and "
+                             f"{sp.sstr(upper)} attains the optimal rate (flat valley of the balance)."),
+                source=_HYPER_SOURCES.get(key, _DERIVED_HYPER),
                 regime=_regime(phase),
                 assumptions=BALANCE_ASSUMPTIONS,
                 relation=r"\asymp",
-                verdict=_verdict(expr, PAPER_WSD_FRACTION if limit == "data" else None, "r_opt lower end"),
-                derivation=f"theory.fsl.table1_cell('wsd', {limit!r}, 'hard').valleys[r]",
+                verdict=verdict,
+                derivation=(f"theory.fsl.table1_cell({schedule!r}, {limit!r}, {key_phase!r}).valleys[{decision}].lower "
+                            "(union of the tied Min branches' optimal faces)"),
             ))
     if limit == "compute" and M in cell.exponents and (schedule == "constant" or phase == "hard"):
         data_size = C ** sp.factor(1 - cell.exponents[M]) * sp.log(C) ** sp.factor(-cell.log_powers[M])
         claimed = PAPER_CONSTANT_DATA if schedule == "constant" else PAPER_HARD_DATA
+        key = (schedule, limit, key_phase, "D")
         out.append(Result(
             name=f"fsl_opt_data_{tag}",
             lhs="D^*",
             expr=data_size,
             description=f"Compute-optimal data size D = C/M of the {_LABEL[schedule]} schedule, {where}.",
-            source=TABLE1,
+            source=_HYPER_SOURCES.get(key, _DERIVED_HYPER),
             regime=_regime(phase),
             assumptions=BALANCE_ASSUMPTIONS,
             relation=r"\asymp",
-            verdict=_verdict(data_size, claimed, "optimal D") + _NOTES.get((schedule, limit, key_phase, "D"), ""),
+            verdict=_verdict(data_size, claimed, "optimal D", key) + _NOTES.get(key, ""),
             derivation="C / M* from the same balance",
         ))
     return out
+
+
+def _min_r_consistency(compute_expr: sp.Expr) -> str:
+    """Cross-check of the compute-limited WSD r_min: the data-limited lower end at D = D*(C) must give it."""
+    data_cell = table1_cell("wsd", "data", "hard")
+    compute_cell = table1_cell("wsd", "compute", "hard")
+    valley = data_cell.valleys[r]
+    d_exponent = sp.factor(1 - compute_cell.exponents[M])  # D* = C/M* ≍ C^{1 − g_M}; log D ≍ log C
+    via_data = C ** sp.factor(valley.lower * d_exponent) * sp.log(C) ** (valley.lower_log or 0)
+    if _same(via_data, compute_expr):
+        return "; equals the data-limited lower end (fsl_min_r_wsd_data_hard) at D = D*(C) (log D ~ log C)"
+    return f"; DIFFERS from the data-limited lower end at D = D*(C), {sp.sstr(via_data)}"
 
 
 def _decision_name(decision) -> str:
@@ -670,7 +737,7 @@ def _claims_results() -> list[Result]:
             lhs=r"\partial_\beta \zeta\big|_{\alpha}",
             expr=slope,
             description=f"Claim (i): derivative of the loss exponent in beta at fixed alpha = s*beta ({label}); {sign}.",
-            source=f"{SECTION5}, claim (i)",
+            source=f"derived here (from the derived Table 1; tests {SECTION5}, claim (i))",
             regime=_regime(None if schedule == "constant" else phase),
             assumptions=("alpha = s*beta held fixed",),
             relation="=",
@@ -687,7 +754,7 @@ def _claims_results() -> list[Result]:
             lhs=r"\zeta_D^{\mathrm{exp}} - \zeta_D^{\mathrm{const}}",
             expr=gain,
             description=f"Claim (ii): exponential decay beats the constant LR by this exponent of D ({phase} phase, > 0).",
-            source=f"{SECTION5}, claim (ii)",
+            source=f"derived here (from the derived Table 1; tests {SECTION5}, claim (ii))",
             regime=_regime(phase),
             relation="=",
             verdict="confirmed (positive on the whole phase)" if _positive_in_phase(gain, phase) else f"open: sign of {gain} not proven",
@@ -706,7 +773,7 @@ def _claims_results() -> list[Result]:
                 lhs=r"\mathcal{E}^{\mathrm{exp}}/\mathcal{E}^{\mathrm{WSD}}",
                 expr=sp.log(big) ** sp.factor(l_),
                 description=f"Claim (iii): WSD beats exponential decay by this log factor ({limit}-limited, {phase}).",
-                source=f"{SECTION5}, claim (iii)",
+                source=f"derived here (from the derived Table 1; tests {SECTION5}, claim (iii))",
                 regime=_regime(phase),
                 relation=r"\asymp",
                 verdict=("confirmed: same power, a log factor" + ("" if phase == "easy" else " (all of exp's log factor: WSD has none left)")),
@@ -753,10 +820,10 @@ def _followup_results() -> list[Result]:
         expr=sp.sqrt((1 + u) ** (-DEFAULT.kernel_exponent)) ** -1,
         description="Stationarity of E_N[eta]: eta proportional to K(u)^{-1/2}, u the remaining intrinsic time "
                     "(shown with K(u) = (1+u)^{-(2-1/beta)}; wherever the cap eta_max does not bind).",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=ANY,
         relation=r"\propto",
-        verdict="confirmed" if not ratio.has(u) else f"corrected: eta*sqrt(K) = {ratio}",
+        verdict="confirmed" if not ratio.has(u) else f"corrected (fsl.md §4 [derived] eta ~ K^(-1/2)): eta*sqrt(K) = {ratio}",
         derivation="d/dz of the stationarity condition, dsolve of d eta/du = -K' eta/(2K)",
     ))
     shape = optimal_schedule_shape()
@@ -765,7 +832,7 @@ def _followup_results() -> list[Result]:
         lhs=r"\frac{d\log u}{d\log(N-z)}",
         expr=shape["u_exponent"],
         description="Remaining intrinsic time of the optimal schedule u ∝ (N - z)^{2 beta} (dsolve of du/dz = -eta(u)).",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=EASY,
         relation="=",
         verdict=_verdict(shape["u_exponent"], 2 * beta, "the exponent of u"),
@@ -825,7 +892,7 @@ def _followup_results() -> list[Result]:
         lhs=r"N_d^*",
         expr=decay.scaling(n_decay),
         description="Hard phase: optimal length of the final decay (lost bias vs the noise surviving the decay).",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=HARD,
         relation=r"\asymp",
         verdict=_verdict(decay.scaling(n_decay), N ** ((s + 1) / (2 - 1 / beta)), "the decay length"),
@@ -836,7 +903,7 @@ def _followup_results() -> list[Result]:
         lhs=r"\log_N (N_d^*/N)",
         expr=fraction,
         description="Hard phase: the decay fraction shrinks as N^{-(1 - 1/beta - s)/(2 - 1/beta)}.",
-        source=f"{FOLLOWUP}; fsl.md §4 [derived]",
+        source=derived_here(f"{FOLLOWUP}; fsl.md §4 [derived]"),
         regime=HARD,
         relation="=",
         verdict=_verdict(fraction, -(1 - 1 / beta - s) / (2 - 1 / beta), "the decay-fraction exponent"),
@@ -863,7 +930,7 @@ def _followup_results() -> list[Result]:
         expr=steep.value(),
         description="Linear decay to zero (kappa = 1, alpha = min{beta, 2}) for beta > 2: rate N^{-2s/(2s+1)}, "
                     "the optimal rate with beta replaced by the effective capacity 2.",
-        source=f"{FOLLOWUP}; fsl.md §4",
+        source=f"derived here (from the effective capacity min(beta, kappa + 1) of {FOLLOWUP}, fsl.md §4, at kappa = 1)",
         regime=Regime("easy for alpha = 2, beta > 2 (s >= 1/2, beta > 2)", sp.And(sp.Ge(s, sp.Rational(1, 2)), sp.Gt(beta, 2))),
         relation=r"\asymp",
         verdict=_verdict(steep.value(), N ** (-2 * s / (2 * s + 1)), "the linear-decay rate"),
@@ -893,7 +960,8 @@ def _twin_results() -> list[Result]:
             lhs=lhs,
             expr=converted,
             description=f"The FSL follow-up's exponent under beta = b, s = (a - 1)/b: {text}.",
-            source=f"{FOLLOWUP} vs Bordelon & Mori (arXiv 2602.04774); plrf.md §4",
+            source=(f"derived here (from {FOLLOWUP}'s exponent under fsl.md §1's beta = b, s = (a - 1)/b; compare "
+                    "Bordelon & Mori (arXiv 2602.04774), plrf.md §4)"),
             regime=regime,
             relation="=",
             verdict=_verdict(converted, plrf_claim, "the PLRF twin"),

@@ -53,8 +53,10 @@ __all__ = [
 k = sp.Symbol("k", positive=True)
 lam = sp.Symbol("lambda", positive=True)
 
-SOURCE_PLRF = "Bordelon & Mori 2026 (arXiv 2602.04774), §3 (continuous-time reduction); plrf.md §3"
-SOURCE_FSL = "Li et al. 2025 (arXiv 2509.19189), §2 (mode sums, power-law forms); fsl.md §2"
+SOURCE_PLRF = ("derived here (from plrf.md §3 [derived], the continuous-time reduction; compare Bordelon & Mori "
+               "2026 (arXiv 2602.04774), §3)")
+SOURCE_FSL = ("Li et al. 2025 (arXiv 2509.19189), §2 (mode sums, power-law forms; the prefactors are derived here); "
+              "fsl.md §2")
 LARGE_T = ("t -> infinity (t >> 1), N = infinity (or t << N^b)", "sum over k replaced by its integral; u = k^(-b)")
 
 
@@ -322,11 +324,11 @@ def same(x: sp.Expr, y: sp.Expr) -> bool:
     return sp.simplify(sp.gammasimp(_normal(x) - _normal(y))) == 0
 
 
-def _verdict(derived: sp.Expr, claimed: sp.Expr, what: str, note: str = "") -> str:
-    """'confirmed' if SymPy proves derived == claimed, else 'corrected: …' naming both."""
+def _verdict(derived: sp.Expr, claimed: sp.Expr, what: str, note: str = "", stated_in: str = "plrf.md §3 / fsl.md §2") -> str:
+    """'confirmed' if SymPy proves derived == claimed, else 'corrected (<where stated>): …' naming both."""
     if same(derived, claimed):
         return "confirmed" + (f" ({note})" if note else "")
-    return f"corrected: {what} is {sp.sstr(derived)}, not {sp.sstr(claimed)}"
+    return f"corrected (the spec's statement, {stated_in}): {what} is {sp.sstr(derived)}, not {sp.sstr(claimed)}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -365,7 +367,7 @@ def _all_results() -> tuple[Result, ...]:
             lhs=r"\delta_N",
             expr=delta_n,
             description="Approximation error of a top-N model: the untrained target mass sum_{k>N} k^-a.",
-            source=f"{SOURCE_PLRF}; plrf.md §4 (compute-optimal, tail N^-(a-1))",
+            source=SOURCE_PLRF[:-1] + "; plrf.md §4 (compute-optimal, tail N^-(a-1)))",
             regime=ALL_PLRF,
             assumptions=("N -> infinity", "sum over k > N replaced by its integral"),
             relation=r"\sim",

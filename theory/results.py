@@ -49,6 +49,74 @@ class Regime:
 ALL = Regime()
 
 
+def derived_here(source: str) -> str:
+    """The source of a formula the papers do not print: ``"derived here (from <spec [derived] part>; compare
+    <paper part>)"`` from ``"<paper part>; <spec part> [derived …]"`` (parts separated by "; ").
+
+    The spec marks with [derived] what was reconstructed by derivation, not read in a paper (plrf.md, fsl.md
+    headers); such a formula cites the paper only as what it is compared with.
+    """
+    parts = [part.strip() for part in source.split(";") if part.strip()]
+    spec = [part for part in parts if "[derived" in part or part.startswith("derived here")]
+    paper = [part for part in parts if part not in spec]
+    if not spec:
+        raise ValueError(f"source {source!r} has no [derived] part: cite the paper directly")
+    return "derived here (from " + "; ".join(spec) + ("; compare " + "; ".join(paper) if paper else "") + ")"
+
+#: Variables a result can be a power law in: the large ones (sizes, horizons, times; X → ∞) and the fraction
+#: of training x, whose power law is in 1 − x → 0 (a decay shape (1 − x)^δ).
+LARGE_VARIABLES = (P.t, P.T, P.C, P.D, P.N, P.M, P.K, P.u)
+FRACTION_VARIABLES = (P.x,)
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """``expr ≍ X^exponent (log X)^log_power`` as X → ∞ (``variable`` X), or, for a fraction x, the power law
+    in 1 − x → 0 (``variable`` is then the expression ``1 - x``). Exponents are SymPy expressions in the model
+    symbols (a, b, s, β, …); :meth:`Result.power_law_values` evaluates them."""
+
+    variable: sp.Expr
+    exponent: sp.Expr
+    log_power: sp.Expr
+
+
+def _power_law(expr: sp.Expr, variable: sp.Symbol, fraction: bool) -> PowerLaw | None:
+    """The power law of ``expr`` in ``variable`` (None if it is not one).
+
+    exponent = lim d log(expr)/d log X and log_power = lim (d log(expr)/d log X − exponent)·log X, with X the
+    variable (or 1 − x for a fraction): SymPy differentiates the log and takes the limits in L = log X → ∞.
+    For a product of powers (the common case) the structural reading of ``theory.balance.log_monomial`` gives
+    the same two numbers without limits.
+    """
+    from theory.balance import BalanceError, log_monomial
+
+    level = sp.Symbol("L_log", positive=True)
+    if fraction:
+        gap = sp.Symbol("w_gap", positive=True)
+        target = expr.subs(variable, 1 - gap)
+        shown: sp.Expr = 1 - variable
+    else:
+        gap, target, shown = variable, expr, variable
+    if not target.has(gap):
+        return None
+    try:
+        _, exponent, log_power = log_monomial(target, gap, ())
+    except BalanceError:
+        slope = sp.diff(sp.expand_log(sp.log(target), force=True), gap) * gap  # d log(expr)/d log X
+        along = slope.subs(gap, sp.exp(-level) if fraction else sp.exp(level))
+        sign = -1 if fraction else 1  # d log X/dL = −1 for X = 1 − x = e^{−L}
+        try:
+            exponent = sp.limit(sign * along, level, sp.oo)
+            if isinstance(exponent, sp.Limit) or exponent.has(sp.oo, -sp.oo, sp.zoo, sp.nan, level):
+                return None
+            log_power = sp.limit((sign * along - exponent) * level, level, sp.oo)
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+        if isinstance(log_power, sp.Limit) or log_power.has(sp.oo, -sp.oo, sp.zoo, sp.nan, level):
+            return None  # not X^e (log X)^l (e.g. an exponential or a log of a log)
+    return PowerLaw(shown, sp.factor(sp.cancel(exponent)), sp.factor(sp.cancel(log_power)))
+
+
 @dataclass(frozen=True)
 class Result:
     """One derived result.
@@ -85,6 +153,47 @@ class Result:
 
     def __str__(self) -> str:
         return f"{self.name} [{self.regime.label}]: {self.lhs} {self.relation} {sp.sstr(self.expr)}"
+
+    # -- power laws --------------------------------------------------------------------------------
+    @functools.cached_property
+    def power_laws(self) -> tuple[PowerLaw, ...]:
+        """Every variable of :data:`LARGE_VARIABLES` / :data:`FRACTION_VARIABLES` the expression is a power law
+        in, with its exponent and log power (symbolic; see :func:`_power_law`)."""
+        out = []
+        for variable in LARGE_VARIABLES + FRACTION_VARIABLES:
+            if variable in self.expr.free_symbols:
+                law = _power_law(self.expr, variable, variable in FRACTION_VARIABLES)
+                if law is not None:
+                    out.append(law)
+        return tuple(out)
+
+    def power_law_values(self, **params) -> list[dict]:
+        """The power laws evaluated at a point of the ``--eval`` vocabulary: one dict per law with
+        ``variable``, ``exponent``/``log_power`` (text) and ``exponent_value``/``log_power_value`` (floats, or
+        None with ``reason`` when a needed value is missing or the regime does not hold)."""
+        point = P.evaluation_point(**params)
+        holds = True
+        try:
+            holds = self.regime.holds(point)
+        except NotApplicable:
+            holds = False
+        out = []
+        for law in self.power_laws:
+            record = {"variable": sp.sstr(law.variable), "exponent": sp.sstr(law.exponent),
+                      "log_power": sp.sstr(law.log_power)}
+            if not holds:
+                record.update(exponent_value=None, log_power_value=None,
+                              reason=f"outside the {self.regime.label} regime")
+            else:
+                values = [law.exponent.subs(point), law.log_power.subs(point)]
+                missing = sorted({str(sym) for v in values for sym in v.free_symbols})
+                if missing:
+                    record.update(exponent_value=None, log_power_value=None,
+                                  reason=f"needs values for {', '.join(missing)}")
+                else:
+                    record.update(exponent_value=float(sp.N(values[0], 17)), log_power_value=float(sp.N(values[1], 17)))
+            out.append(record)
+        return out
 
     # -- numerics --------------------------------------------------------------------------------
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 # Defaults: the easy row of the PLRF Fig. 2 (conventions.md, "Defaults").
 DEFAULTS = dict(a=3.5, b=2.0, features=1000, sigma=0.5, batch=5, eta_max=1.0, steps=1000)
@@ -65,3 +66,35 @@ def emit_csv(text: str, out: str | None, summary: str) -> None:
     else:
         sys.stdout.write(text)
         print(summary, file=sys.stderr)
+
+
+def add_allow_unstable(parser: argparse.ArgumentParser) -> None:
+    """``--allow-unstable``: run even with a learning rate above the stability bound (``conventions.md``)."""
+    parser.add_argument("--allow-unstable", action="store_true",
+                        help="run even when a learning rate is above the stability bound (default: error); the "
+                        "output then carries a warning (stderr line, '# warning:' line at the top of the file)")
+
+
+def report_warnings(command: str, *texts: str | None, text: str | None = None) -> str | None:
+    """Print each warning as one ``lrwb COMMAND: warning: …`` line on stderr; with ``text`` (file contents) return
+    it prefixed by one ``# warning: …`` comment line per warning."""
+    import sys
+
+    found = [t for t in texts if t]
+    for t in found:
+        print(f"lrwb {command}: warning: {t}", file=sys.stderr)
+    if text is None:
+        return None
+    return "".join(f"# warning: {t}\n" for t in found) + text
+
+
+@contextlib.contextmanager
+def quiet_stability_warnings():
+    """Hide Python's UnstableLearningRateWarning inside (the CLI prints its own one-line warning instead)."""
+    import warnings
+
+    from numerics.stability import UnstableLearningRateWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnstableLearningRateWarning)
+        yield

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import add_model_arguments, emit_csv, schedule_from_args, spectrum_from_args
+from numerics.cli.common import (add_allow_unstable, add_model_arguments, emit_csv, report_warnings,
+                                 schedule_from_args, spectrum_from_args)
 
 # Above this many mode-steps the high-precision path takes minutes (≈ 10 µs per mode-step): say so.
 _SLOW_PRECISION_WORK = 2e7
@@ -30,6 +31,7 @@ def add_parser(subparsers) -> None:
                    help="run the recursion at DIGITS significant digits (e.g. 50; slow: ~10 µs per mode-step) "
                    "instead of float64")
     g.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
+    add_allow_unstable(g)
     p.set_defaults(func=run)
 
 
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from numerics.dynamics_mp import expected_loss_mp
     lr = schedule_from_args(args)
     spectrum = spectrum_from_args(args)
-    options = dict(sigma=args.sigma, batch=args.batch, momentum=args.momentum)
+    options = dict(sigma=args.sigma, batch=args.batch, momentum=args.momentum, allow_unstable=args.allow_unstable)
     if args.precision is None:
         curve = expected_loss(spectrum, lr, **options)
     else:
@@ -67,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"lrwb dynamics: note: --precision {args.precision} with N·T = {spectrum.features * args.steps:.3g} "
                   "mode-steps takes a while (~10 µs each)", file=sys.stderr)
         curve = expected_loss_mp(spectrum, lr, digits=args.precision, **options)
-    emit_csv(format_csv(curve), args.out, summary(curve, args.batch, args.momentum))
+    text = report_warnings("dynamics", curve.warning, text=format_csv(curve))
+    emit_csv(text, args.out, summary(curve, args.batch, args.momentum))
     return 0

@@ -32,7 +32,8 @@ def add_parser(subparsers) -> None:
         "predict the --predict runs. CURVES is a CSV with columns step,lr,loss and optionally run (lr per step, "
         "or logged steps with --schedule SPEC / interpolation), a TensorBoard run folder or event file, "
         "'multipower:SIZE' (25, 100, 400, all) or 'lr-scheduling:MODEL' (a model key, a unique part of one, or "
-        "all) for the shared data. Losses are the raw training (multipower) or validation (lr-scheduling) loss.",
+        "all) for the real data (bundled with the package, or $LRWB_DATA). Losses are the raw training "
+        "(multipower) or validation (lr-scheduling) loss.",
     )
     p.add_argument("curves", metavar="CURVES",
                    help="CSV file, TensorBoard folder/file, multipower:SIZE|all or lr-scheduling:MODEL|all")
@@ -61,8 +62,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--start-step", type=int, default=None, help="ignore logged points before this step")
     p.add_argument("--loss-tag", default="train/loss", help="TensorBoard loss scalar (default %(default)s)")
     p.add_argument("--lr-tag", default="train/lr", help="TensorBoard learning-rate scalar (default %(default)s)")
-    p.add_argument("--data-root", default=None, help="shared data folder for multipower:/lr-scheduling: "
-                   "(default: $LRWB_DATA or ../shared/data next to the repository)")
+    p.add_argument("--data-root", default=None, help="data folder for multipower:/lr-scheduling: "
+                   "(default: $LRWB_DATA if set, else the data bundled with the package)")
     p.add_argument("--no-figures", action="store_true", help="skip the overlay figures")
     p.add_argument("--out", metavar="DIR", required=True, help="output folder")
     p.set_defaults(func=run)

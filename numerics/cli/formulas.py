@@ -56,11 +56,17 @@ def run(args: argparse.Namespace) -> int:
     records = export.json_records(results, point) if point is not None else None
 
     if not args.quiet:
+        if point is not None:
+            derived = export.evaluation_parameters(point)
+            print("point: " + ", ".join(f"{name}={value:g}" for name, value in derived.items()))
         for i, result in enumerate(results):
             line = f"{result.name:<40} [{result.regime.label}]  {result.lhs} {result.relation} {result.expr}"
             if records is not None:
                 rec = records[i]
                 line += f"   = {rec['value']:.6g}" if rec["applicable"] else "   (not applicable here)"
+                laws = [_power_law_text(law) for law in rec["power_laws"] if law["exponent_value"] is not None]
+                if laws:
+                    line += "   [" + "; ".join(laws) + "]"
             print(line)
         print(f"{len(results)} results")
 
@@ -72,7 +78,19 @@ def run(args: argparse.Namespace) -> int:
             fh.write(export.markdown_table(results))
     if args.json:
         payload = {"point": point, "results": records if records is not None else export.json_records(results)}
+        if point is not None:
+            payload["parameters"] = export.evaluation_parameters(point)  # a, b and the FSL s, beta, …
         with atomic_write(args.json) as fh:
             json.dump(payload, fh, indent=2)
             fh.write("\n")
     return 0
+
+
+def _power_law_text(law: dict) -> str:
+    """``T^-0.5556`` or ``C^-0.2667 (log C)^1``: one evaluated power law for the listing."""
+    variable = law["variable"]
+    base = f"({variable})" if " " in variable else variable
+    text = f"{base}^{law['exponent_value']:.4g}"
+    if law["log_power_value"]:
+        text += f" (log {base})^{law['log_power_value']:.4g}"
+    return text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import DEFAULTS
+from numerics.cli.common import DEFAULTS, add_allow_unstable, quiet_stability_warnings, report_warnings
 from numerics.io import atomic_write
 
 
@@ -38,6 +38,7 @@ def add_parser(subparsers) -> None:
     c.add_argument("--iterate", choices=("picard1", "picard2", "volterra"), default="picard1",
                    help="picard1: the FSL; picard2: second Picard iterate; volterra: full solution (default %(default)s)")
     c.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
+    add_allow_unstable(c)
     c.set_defaults(func=run_curve)
 
     t = sub.add_parser("table1", help="Table 1 of the FSL paper, numerically (derived vs fitted exponents)",
@@ -61,6 +62,9 @@ def add_parser(subparsers) -> None:
     o.add_argument("--batch", type=float, default=1.0, help="batch size B >= 1 (default %(default)s)")
     o.add_argument("--features", type=int, default=None, help="mode-sum form with M features (default power laws)")
     o.add_argument("--out", metavar="FILE", required=True, help="CSV file step,lr to write")
+    o.add_argument("--allow-unstable", action="store_true",
+                   help="keep an --eta-max above the stability bound (default: clip it to the bound, with a warning); "
+                   "the file then starts with a '# warning:' line")
     o.set_defaults(func=run_optimal)
 
 
@@ -100,8 +104,8 @@ def run_curve(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps = {args.steps} must be >= 1")
     model = _model(args)
     lr = parse_schedule(args.schedule).values(args.steps)
-    curve = fsl_curve(model, lr, batch=args.batch, iterate=args.iterate)
-    text = format_curve_csv(curve)
+    curve = fsl_curve(model, lr, batch=args.batch, iterate=args.iterate, allow_unstable=args.allow_unstable)
+    text = report_warnings("fsl curve", curve.warning, text=format_curve_csv(curve))
     if args.out:
         with atomic_write(args.out) as handle:
             handle.write(text)
@@ -128,8 +132,12 @@ def run_optimal(args: argparse.Namespace) -> int:
     if args.steps < 2:
         raise ValueError(f"--steps = {args.steps} must be >= 2")
     model = _model(args)
-    result = optimal_schedule(model, args.steps, eta_max=args.eta_max, batch=args.batch)
-    write_optimal_csv(args.out, result)
+    with quiet_stability_warnings():
+        result = optimal_schedule(model, args.steps, eta_max=args.eta_max, batch=args.batch,
+                                  allow_unstable=args.allow_unstable)
+    report_warnings("fsl optimal", result.warning)
+    # Only a kept unstable cap marks the file (a clipped optimum is a stable, reusable file: schedule).
+    write_optimal_csv(args.out, result, comment=result.warning if args.allow_unstable else None)
     print(f"wrote {args.out}")
     print(result.summary())
     return 0

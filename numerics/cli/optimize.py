@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import argparse
 
-from numerics.cli.common import DEFAULTS, check_steps, emit_csv, spectrum_from_args
+import sys
+
+from numerics.cli.common import (DEFAULTS, add_allow_unstable, check_steps, emit_csv, quiet_stability_warnings,
+                                 report_warnings, spectrum_from_args)
 
 
 def add_parser(subparsers) -> None:
@@ -59,6 +62,10 @@ def add_parser(subparsers) -> None:
     o.add_argument("--batch-min", type=float, default=1.0,
                    help="with --optimize-batch: smallest batch allowed (default %(default)s)")
     p.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
+    p.add_argument("--allow-unstable", action="store_true",
+                   help="keep an --eta-max above the stability bound (default: clip it to the bound, with a warning; "
+                   "with --optimize-batch: error when no stable ramp fits the budget); the file then starts with "
+                   "'# warning:' lines")
     p.set_defaults(func=run, model="top", input_dim=None, seed=0)
 
 
@@ -88,53 +95,90 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _run_momentum(args, spectrum, options):
-    from numerics.control_momentum import optimal_momentum_schedule
+    from numerics.control_momentum import CONVERGED_DECREASE, optimal_momentum_schedule
+    from numerics.stability import find_violation
 
-    common = dict(smoothness=args.smoothness, coordinates=args.coordinates, window=args.window, **options)
+    common = dict(smoothness=args.smoothness, coordinates=args.coordinates, window=args.window,
+                  allow_unstable=args.allow_unstable, **options)
     sgd = optimal_momentum_schedule(spectrum, args.steps, optimize_momentum=False, **common)
     joint = optimal_momentum_schedule(spectrum, args.steps, start=(sgd.lr, sgd.momentum), **common)
     lines = [f"optimal (η, μ): final excess loss {joint.final_loss:.6g} after T = {args.steps} steps "
              f"(objective {joint.objective:.6g} incl. smoothness penalty {joint.penalty:.3g}; {args.coordinates} "
              f"coordinates, κ = {args.smoothness:g}; max μ = {joint.momentum.max():.4g}; relative projected "
-             f"gradient {joint.projected_gradient:.2g}; {joint.iterations} iterations)",
+             f"gradient {joint.projected_gradient:.2g}; predicted Newton decrease {joint.predicted_decrease:.2g}; "
+             f"{joint.iterations} iterations)",
              f"optimal η with μ = 0 (same penalty): final excess loss {sgd.final_loss:.6g} "
              f"(joint/this = {joint.final_loss / sgd.final_loss:.4f})"]
-    return format_csv(joint.lr, joint.loss, momentum=joint.momentum), lines, joint.final_loss
+    failures = [_not_converged(name, r.predicted_decrease, "predicted relative Newton decrease",
+                               CONVERGED_DECREASE, r.iterations, r.message)
+                for name, r in (("optimal (η, μ)", joint), ("optimal η with μ = 0", sgd)) if not r.converged]
+    notes = [joint.warning, sgd.warning]
+    unstable = find_violation(joint.lr, spectrum.eigenvalues, args.batch, joint.momentum) is not None
+    return (format_csv(joint.lr, joint.loss, momentum=joint.momentum), lines, joint.final_loss, failures, notes,
+            unstable)
 
 
 def _run_batch(args, spectrum):
-    from numerics.control_batch import optimal_batch_schedule
+    from numerics.control_batch import CONVERGED_KKT, optimal_batch_schedule
 
     result = optimal_batch_schedule(spectrum, args.steps, total_samples=args.batch * args.steps,
                                     eta_max=args.eta_max, sigma=args.sigma, batch_min=args.batch_min,
-                                    window=args.window)
+                                    window=args.window, allow_unstable=args.allow_unstable)
+    floor = (f"; stability needs B ≥ {result.stability_floor:.4g}" if result.stability_floor > args.batch_min
+             else "")
     lines = [f"optimal batch ramp at η = {args.eta_max:g}: final excess loss {result.final_loss:.6g} after "
              f"T = {args.steps} steps with Σ B_t = {result.total_samples:g} (B from {result.batch.min():.4g} to "
-             f"{result.batch.max():.4g}; KKT residual {result.kkt_residual:.2g}; {result.iterations} iterations)",
+             f"{result.batch.max():.4g}{floor}; KKT residual {result.kkt_residual:.2g}; {result.iterations} iterations)",
              f"constant batch {args.batch:g} at η = {args.eta_max:g}: objective {result.constant_objective:.6g} "
              f"(ramp/this = {result.objective / result.constant_objective:.4f})"]
-    return format_csv(result.lr, result.loss, batch=result.batch), lines, result.final_loss
+    failures = [] if result.converged else [
+        _not_converged("optimal batch ramp", result.kkt_residual, "KKT residual", CONVERGED_KKT, result.iterations,
+                       result.message)]
+    return (format_csv(result.lr, result.loss, batch=result.batch), lines, result.final_loss, failures,
+            [result.warning], result.warning is not None)
+
+
+def _not_converged(name, measure, what, tolerance, iterations, message) -> str:
+    return (f"{name} did not converge: {what} {measure:.2g} > {tolerance:g} after {iterations} iterations "
+            f"(L-BFGS-B: {message}); the schedule written is the best point found, not an optimum")
 
 
 def run(args: argparse.Namespace) -> int:
-    from numerics.control import optimal_schedule, tuned_baselines
+    from numerics.control import CONVERGED_RESIDUAL, optimal_schedule, tuned_baselines
+    from numerics.stability import stable_eta_max
 
     _check_args(args)
     spectrum = spectrum_from_args(args)
-    options = dict(sigma=args.sigma, batch=args.batch, eta_max=args.eta_max)
-    if args.optimize_momentum:
-        text, lines, final = _run_momentum(args, spectrum, options)
-    elif args.optimize_batch:
-        text, lines, final = _run_batch(args, spectrum)
-    else:
-        result = optimal_schedule(spectrum, args.steps, window=args.window, **options)
-        text, final = format_csv(result.lr, result.loss), result.final_loss
-        lines = [f"optimal: final excess loss {result.final_loss:.6g} after T = {args.steps} steps "
-                 f"(max relative stationarity residual {result.max_residual:.2g} on {int(result.inactive.sum())} "
-                 f"inactive steps; {result.iterations} iterations)"]
-    if args.baselines:
-        for family, base in tuned_baselines(spectrum, args.steps, **options).items():
-            lines.append(f"{family}: final excess loss {base.final_loss:.6g} ({base.spec}; optimum/this = "
-                         f"{final / base.final_loss:.4f})")
-    emit_csv(text, args.out, "\n".join(lines))
-    return 0
+    with quiet_stability_warnings():
+        # One clip (and one warning) for the optimum and the baselines alike; the batch ramp holds η = η_max and
+        # enforces stability through its batch floor instead.
+        eta_max, cap_warning = (args.eta_max, None) if args.optimize_batch else stable_eta_max(
+            args.eta_max, spectrum.eigenvalues, args.batch, allow_unstable=args.allow_unstable, what="--eta-max")
+        options = dict(sigma=args.sigma, batch=args.batch, eta_max=eta_max)
+        if args.optimize_momentum:
+            text, lines, final, failures, notes, unstable = _run_momentum(args, spectrum, options)
+        elif args.optimize_batch:
+            text, lines, final, failures, notes, unstable = _run_batch(args, spectrum)
+        else:
+            result = optimal_schedule(spectrum, args.steps, window=args.window, allow_unstable=args.allow_unstable,
+                                      **options)
+            text, final = format_csv(result.lr, result.loss), result.final_loss
+            lines = [f"optimal: final excess loss {result.final_loss:.6g} after T = {args.steps} steps "
+                     f"(max relative stationarity residual {result.max_residual:.2g} on "
+                     f"{int(result.inactive.sum())} inactive steps; {result.iterations} iterations)"]
+            failures = [] if result.converged else [
+                _not_converged("optimal", result.max_residual, "max relative stationarity residual",
+                               CONVERGED_RESIDUAL, result.iterations, "projected Newton polish")]
+            notes, unstable = [], args.allow_unstable and result.warning is not None
+        if args.baselines:
+            for family, base in tuned_baselines(spectrum, args.steps, **options).items():
+                lines.append(f"{family}: final excess loss {base.final_loss:.6g} ({base.spec}; optimum/this = "
+                             f"{final / base.final_loss:.4f})")
+    notes = list(dict.fromkeys(n for n in (cap_warning, *notes) if n))  # each warning once, in order
+    # The file is marked only when it may hold unstable steps (a clipped optimum is a stable, reusable schedule).
+    marked = report_warnings("optimize", *notes, text=text) if unstable or args.allow_unstable else (
+        report_warnings("optimize", *notes) or text)
+    emit_csv(marked, args.out, "\n".join(lines))
+    for failure in failures:
+        print(f"lrwb optimize: error: {failure}", file=sys.stderr)
+    return 1 if failures else 0

@@ -13,7 +13,9 @@ def add_parser(subparsers) -> None:
         description="Run the registered experiments (PLRF and FSL figures and tables, real-curve fits), each "
         "writing its data, figures and a verdict per claim (derived vs measured, with the tolerance), then write "
         "DIR/report.md, DIR/report.html (figures inline) and DIR/formulas.tex. Finished experiments are cached "
-        "by a hash of their parameters and code, so a second run only rebuilds the report.",
+        "by a hash of their parameters and code (each file's SHA-256 checked on reuse), so a second run only "
+        "rebuilds the report; the report covers every experiment in DIR (those not rerun marked stale when their "
+        "code changed). One run at a time per DIR: a second one exits with status 2 and says so.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="quick", action="store_true", default=True,
@@ -26,8 +28,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", default="results", help="output directory (default results/)")
     p.add_argument("--force", action="store_true", help="recompute even experiments with a valid cached result")
     p.add_argument("--list", action="store_true", help="list the experiments with their budgets and exit")
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 when a claim fails (errors always do)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars (there are none when stderr is not a terminal: one line per experiment)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit with status 1 when a claim or a sanity check fails (errors always do)")
     p.set_defaults(func=run)
 
 
@@ -35,13 +39,18 @@ def _print_record(record) -> None:
     if record.error:
         state = f"ERROR {record.error}"
     else:
-        passed = sum(c.passed for c in record.claims)
-        state = f"{passed}/{len(record.claims)} claims passed"
+        claims, sanity = record.counted, record.sanity
+        state = f"{sum(c.passed for c in claims)}/{len(claims)} claims passed"
+        if sanity:
+            state += f", {sum(c.passed for c in sanity)}/{len(sanity)} sanity ok"
     origin = "cached" if record.cached else f"{record.runtime_s:.1f} s (budget {record.budget_s:.0f} s)"
-    from tqdm.auto import tqdm
+    line = f"{record.name:<18} {state:<44} {origin}"
+    if sys.stderr.isatty():
+        from tqdm.auto import tqdm
 
-    # tqdm.write keeps the line clear of the progress bars.
-    tqdm.write(f"{record.name:<18} {state:<28} {origin}", file=sys.stderr)
+        tqdm.write(line, file=sys.stderr)  # keeps the line clear of the progress bars
+    else:  # a log: one plain line per experiment, no bars, no escape codes
+        print(line, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
     for c in failed:
         print(f"FAIL {c.experiment}: {c.claim}: derived {c.derived:.4g}, measured {c.measured:.4g} "
               f"(tolerance {c.tolerance})", file=sys.stderr)
+    insane = [c for c in outcome.sanity if not c.passed]
+    for c in insane:  # holds by construction, so a failure is a bug in the code, not a finding about a paper
+        print(f"SANITY FAIL {c.experiment}: {c.claim}: reference {c.derived:.4g}, measured {c.measured:.4g} "
+              f"(rule {c.tolerance})", file=sys.stderr)
     print(outcome.summary())
     print(f"report: {outcome.out_dir / 'report.html'}")
     errors = outcome.counts["errors"]
-    return 1 if errors or (args.strict and failed) else 0
+    return 1 if errors or (args.strict and (failed or insane)) else 0

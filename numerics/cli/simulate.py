@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import add_model_arguments, check_steps, emit_csv, schedule_from_args, spectrum_from_args
+from numerics.cli.common import (add_allow_unstable, add_model_arguments, check_steps, emit_csv, report_warnings,
+                                 schedule_from_args, spectrum_from_args)
 
 DEFAULT_RUNS = 1000
 
@@ -37,6 +38,7 @@ def add_parser(subparsers) -> None:
     g.add_argument("--chunk-runs", type=int, default=None, help="runs simulated at once (default: memory-bounded)")
     g.add_argument("--progress", action="store_true", help="show a progress bar (default: only when stderr is a TTY)")
     g.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
+    add_allow_unstable(g)
     p.set_defaults(func=run)
 
 
@@ -69,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
             spectrum, lr, sigma=args.sigma, batch=args.batch, momentum=args.momentum, runs=args.runs,
             seed=args.seed, backend=args.backend, device=args.device, dtype=args.dtype,
             record_steps=default_record_steps(args.steps, args.points), chunk_runs=args.chunk_runs,
-            progress=args.progress or sys.stderr.isatty(),
+            progress=args.progress or sys.stderr.isatty(), allow_unstable=args.allow_unstable,
         )
     except ImportError as err:  # torch missing: one clear line from the CLI, not a traceback
         raise ValueError(str(err)) from err
-    emit_csv(format_csv(result), args.out, summary(result))
+    emit_csv(report_warnings("simulate", result.warning, text=format_csv(result)), args.out, summary(result))
     return 0

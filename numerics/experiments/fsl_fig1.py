@@ -17,7 +17,9 @@ law (the untrained modes j with λ_j t ≪ 1 only carry δ_M) and keeps the Mont
    FSL), the second and the full Volterra solution. Claims: within 5% at the small LR; at the larger LRs the
    end-of-training gap of the constant LR is the Neumann factor 1/(1 − ‖K‖₁) (‖K‖₁ the exact renewal norm of
    conventions.md; the factor from the registry's ``noise_floor_constant_lr`` = σ²R/(1 − R)), and the
-   Volterra solution removes most of it (the constant LR must reach its noise floor: ``band_steps`` ≳ 2000).
+   Volterra solution removes most of it (the constant LR must reach its noise floor: ``band_steps`` ≳ 2000;
+   "most" = more than half, a chosen threshold, so that one is a sanity check, as is "the unfitted FSL is at
+   least as close as the 3-coefficient fit", whose bound is a measured error).
    What the Volterra solution leaves is the law's dropped O(η²λ²) drift
    (e^{−2ηλ} vs (1 − ηλ)² + η²λ²/B per step), large here because λ_1 = 1 carries 92% of tr H at β = 4.
 3. **3-coefficient fit** (the paper's overlay): L ≈ c_a·1 + c_e·(1 + t)^{−s} + c_n·N_pow(t) with the FSL's
@@ -47,9 +49,9 @@ from scipy.optimize import nnls
 
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, SanityCheck
 from numerics.fsl import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
-from numerics.io import atomic_write, save_figure
+from numerics.io import atomic_write, save_figure, write_csv
 from numerics.schedules import parse_schedule
 from numerics.simulate import monte_carlo
 from numerics.spectra import Spectrum
@@ -351,16 +353,19 @@ class Fig1Result:
                                            f"{row.kernel_norm:g}, whose factor is {row.neumann_small_eta:.4f}); "
                                            f"Volterra leaves exact/FSL = {row.exact_over_volterra:.4f} (dropped "
                                            f"O(η²λ²) drift, ηλ_1 = {row.eta:.3f})", **kw))
-            out.append(Claim.at_least(NAME, f"Volterra removes most of the gap at η = {row.eta:.3g}", VOLTERRA_SHARE,
-                                      row.volterra_share, note="share of log(exact/FSL) removed", **kw))
+            out.append(SanityCheck.at_least(NAME, f"Volterra removes most of the gap at η = {row.eta:.3g}",
+                                            VOLTERRA_SHARE, row.volterra_share,
+                                            note="no derived value: ½ is a chosen threshold; share of "
+                                                 "log(exact/FSL) removed", **kw))
         fit, derived = self.fit, self.derived_fit
         out.append(Claim.relative(NAME, f"3-coef fit: c_signal (t ≥ {fit.t_min:g})", derived["signal"], fit.c_signal,
                                   FIT_TOLERANCE, note="registry signal_continuum_fsl at t = 1: Γ(s)/(β 2^s)", **kw))
         out.append(Claim.relative(NAME, f"3-coef fit: c_noise (t ≥ {fit.t_min:g})", derived["noise"], fit.c_noise,
                                   FIT_TOLERANCE, note="registry kernel_l1_norm / power kernel mass β/(β−1)", **kw))
-        out.append(Claim.at_most(NAME, "exact-constant FSL (unfitted) at least as close as the 3-coef fit",
-                                 fit.max_rel_error, fit.unfitted_max_rel_error,
-                                 note=f"max relative error vs the SGD mean on t ≥ {fit.t_min:g}", **kw))
+        out.append(SanityCheck.at_most(NAME, "exact-constant FSL (unfitted) at least as close as the 3-coef fit",
+                                       fit.max_rel_error, fit.unfitted_max_rel_error,
+                                       note=f"no derived value: the bound is the fit's measured error; max "
+                                            f"relative error vs the SGD mean on t ≥ {fit.t_min:g}", **kw))
         return tuple(out)
 
     def markdown(self) -> str:
@@ -404,15 +409,14 @@ def fig1_norm_per_lr() -> float:
 def _write_csv(result: Fig1Result, out: Path) -> list[Path]:
     paths = [out / f"{NAME}_curves.csv", out / f"{NAME}_bands.csv", out / f"{NAME}_fit.csv"]
     fit = result.fit
-    with atomic_write(paths[0]) as h:
-        h.write("schedule,spec,step,lr,intrinsic_time,mc_mean,mc_se,runs,exact,fsl,fsl_3coef_fit\n")
-        for c in result.curves:
-            pred = fit.predict(c)
-            for i, step in enumerate(c.steps):
-                lr = "" if not np.isfinite(c.lr[i]) else repr(float(c.lr[i]))
-                h.write(f"{c.schedule},{c.spec},{int(step)},{lr},{float(c.intrinsic_time[i])!r},"
-                        f"{float(c.mc_mean[i])!r},{float(c.mc_se[i])!r},{c.runs},{float(c.exact[i])!r},"
-                        f"{float(c.fsl[i])!r},{float(pred[i])!r}\n")
+    rows = []
+    for c in result.curves:
+        pred = fit.predict(c)
+        # specs hold commas ("cosine:0.08,0"): write_csv quotes them; no LR is taken at the last step
+        rows += [(c.schedule, c.spec, int(step), c.lr[i] if np.isfinite(c.lr[i]) else None, c.intrinsic_time[i],
+                  c.mc_mean[i], c.mc_se[i], c.runs, c.exact[i], c.fsl[i], pred[i]) for i, step in enumerate(c.steps)]
+    write_csv(paths[0], ["schedule", "spec", "step", "lr", "intrinsic_time", "mc_mean", "mc_se", "runs", "exact", "fsl",
+                         "fsl_3coef_fit"], rows)
     with atomic_write(paths[1]) as h:
         h.write("level,kernel_norm,eta,renewal_norm,schedule,iterate,ratio_min,ratio_max,ratio_end\n")
         for b in result.bands:

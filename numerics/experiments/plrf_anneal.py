@@ -151,12 +151,12 @@ class AnnealResult:
             if not f.problem.claimed:
                 continue
             p = f.problem
-            out.append(Claim("plrf_anneal", f"anneal length T − t_s exponent, level {f.level:g}·η_max "
-                             f"(a={p.a:g}, b={p.b:g})", f.derived, f.fitted, f"±{f.tolerance:g}", f.passed,
-                             source="Bordelon & Mori, Figs. 6–7; plrf.md §4",
-                             note=f"registry: {f.theory_name}; fit ± SE {f.fitted:.3f} ± {f.standard_error:.3f}; "
-                                  f"local slopes {min(f.local_slopes):.3f}…{max(f.local_slopes):.3f}; "
-                                  f"N = {p.features}{' with tail' if p.tail else ''}"))
+            out.append(Claim.exponent("plrf_anneal", f"anneal length T − t_s exponent, level {f.level:g}·η_max "
+                                      f"(a={p.a:g}, b={p.b:g})", f.derived, f.fitted,
+                                      source="Bordelon & Mori, Figs. 6–7; plrf.md §4",
+                                      note=f"registry: {f.theory_name}; fit ± SE {f.fitted:.3f} ± "
+                                           f"{f.standard_error:.3f}; local slopes {min(f.local_slopes):.3f}…"
+                                           f"{max(f.local_slopes):.3f}; N = {p.features}{' with tail' if p.tail else ''}"))
         return tuple(out)
 
     def markdown(self) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.experiments.claims import Claim
 from numerics.experiments.plrf_fig2 import fit_loss_exponent
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
@@ -100,11 +100,11 @@ class Fig1bResult:
         The slope of log η* against log T still grows over the grid (0.34 → 0.39 from T = 128 to 2048), so the
         claim uses the local slope between the two largest horizons (±0.05, conventions.md); the note gives
         the least-squares slope over all horizons, which lags behind."""
-        return (Claim.within("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const (local slope, largest T)",
-                             self.xi_theory, self.xi_local, EXPONENT_TOLERANCE,
-                             source="Bordelon & Mori, Fig. 1b; plrf.md §6",
-                             note=f"a={A}, b={B_EXPONENT}, N={self.features}; least-squares slope over "
-                                  f"T={self.horizons[0]}…{self.horizons[-1]}: {self.xi_fitted:.3f}"),)
+        return (Claim.exponent("plrf_fig1b", "best constant η* ∼ T^{−ξ_const}: ξ_const (local slope, largest T)",
+                               self.xi_theory, self.xi_local,
+                               source="Bordelon & Mori, Fig. 1b; plrf.md §6",
+                               note=f"a={A}, b={B_EXPONENT}, N={self.features}; least-squares slope over "
+                                    f"T={self.horizons[0]}…{self.horizons[-1]}: {self.xi_fitted:.3f}"),)
 
     @property
     def xi_local(self) -> float:

@@ -30,7 +30,7 @@ from numerics.control import BaselineSchedule, OptimalSchedule, best_constant, b
 from numerics.dynamics import expected_loss
 from numerics.experiments import experiment
 from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
-from numerics.io import atomic_write, save_figure
+from numerics.io import atomic_write, save_figure, write_csv
 from numerics.spectra import Spectrum, power_law_spectrum
 from theory.results import registry
 
@@ -112,9 +112,9 @@ class Fig2Result:
     @property
     def claims(self) -> tuple[Claim, ...]:
         """One claim per (phase, schedule family): fitted ζ_T vs derived, ±0.05 (conventions.md)."""
-        return tuple(Claim("plrf_fig2", f"ζ_T {r.family}, {r.phase} (a={r.a:g}, b={r.b:g})", r.derived, r.fitted,
-                           f"±{r.tolerance:g}", r.passed, source="Bordelon & Mori, Fig. 2; plrf.md §4",
-                           note=f"registry: {r.theory_name}") for r in self.rows)
+        return tuple(Claim.exponent("plrf_fig2", f"ζ_T {r.family}, {r.phase} (a={r.a:g}, b={r.b:g})", r.derived,
+                                    r.fitted, source="Bordelon & Mori, Fig. 2; plrf.md §4",
+                                    note=f"registry: {r.theory_name}") for r in self.rows)
 
     def markdown(self) -> str:
         """The exponent table as Markdown."""
@@ -188,14 +188,12 @@ def _write_tables(rows, runs, out: Path) -> list[Path]:
         for r in rows:
             h.write(f"{r.phase},{r.a!r},{r.b!r},{r.family},{r.theory_name},{r.derived!r},{r.fitted!r},"
                     f"{abs(r.fitted - r.derived)!r},{r.tolerance!r},{r.passed}\n")
-    with atomic_write(paths[1]) as h:
-        h.write("phase,a,b,steps,schedule,final_loss,spec\n")
-        for run in runs:
-            for i, t in enumerate(run.horizons):
-                h.write(f"{run.phase},{run.a!r},{run.b!r},{t},optimal,{run.optimal[i].final_loss!r},optimal\n")
-                for family in ("constant", "power"):
-                    base = getattr(run, family)[i]
-                    h.write(f"{run.phase},{run.a!r},{run.b!r},{t},{family},{base.final_loss!r},{base.spec}\n")
+    # the spec column holds schedule specs with commas ("power:1.0,0.49"): the csv module quotes them
+    write_csv(paths[1], ["phase", "a", "b", "steps", "schedule", "final_loss", "spec"],
+              [(run.phase, run.a, run.b, t, family, base.final_loss, "optimal" if family == "optimal" else base.spec)
+               for run in runs for i, t in enumerate(run.horizons)
+               for family, base in (("optimal", run.optimal[i]), ("constant", run.constant[i]),
+                                    ("power", run.power[i]))])
     with atomic_write(paths[2]) as h:
         h.write("phase,a,b,steps,schedule,step,lr,loss\n")
         for run in runs:

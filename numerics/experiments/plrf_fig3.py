@@ -29,7 +29,7 @@ import numpy as np
 from numerics.control import best_constant, optimal_schedule
 from numerics.dynamics import LossCurve, expected_loss
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, SanityCheck
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 
@@ -102,21 +102,27 @@ class Fig3Result:
 
     @property
     def claims(self) -> tuple[Claim, ...]:
-        """Easy phase: the optimum ends with lower bias and lower variance than the best constant (ratios ≤ 1).
-        Hard phase: the final anneal suppresses the variance, variance(T)/variance(t_s) ≤ ANNEAL_SUPPRESSION."""
+        """Sanity checks only (Fig. 3 is qualitative; no derived value): easy phase, the optimum ends with lower
+        bias and lower variance than the best constant (ratios ≤ 1); hard phase, the final anneal suppresses the
+        variance, variance(T)/variance(t_s) ≤ ANNEAL_SUPPRESSION."""
         out = []
         src = "Bordelon & Mori, Fig. 3; plrf.md §4"
+        feasible = ("the best constant is feasible for the optimiser, so the optimum's loss is ≤ it by construction; "
+                    "the bias/variance split has no derived ratio")
         for s in self.splits:
             where = f"{s.phase} (a={s.a:g}, b={s.b:g}), T={s.steps}"
             if s.phase == "easy":
-                out.append(Claim.at_most("plrf_fig3", f"bias(T) optimum / best constant, {where}", 1.0,
-                                         s.optimal.bias[-1] / s.constant.bias[-1], source=src))
-                out.append(Claim.at_most("plrf_fig3", f"variance(T) optimum / best constant, {where}", 1.0,
-                                         s.optimal.variance[-1] / s.constant.variance[-1], source=src))
+                out.append(SanityCheck.at_most("plrf_fig3", f"bias(T) optimum / best constant, {where}", 1.0,
+                                               s.optimal.bias[-1] / s.constant.bias[-1], source=src, note=feasible))
+                out.append(SanityCheck.at_most("plrf_fig3", f"variance(T) optimum / best constant, {where}", 1.0,
+                                               s.optimal.variance[-1] / s.constant.variance[-1], source=src,
+                                               note=feasible))
             else:
-                out.append(Claim.at_most("plrf_fig3", f"anneal suppresses variance: var(T)/var(t_s), {where}",
-                                         ANNEAL_SUPPRESSION, s.variance_suppression, source=src,
-                                         note=f"t_s = {s.anneal_start} (last η ≥ {ANNEAL_LEVEL}·η_max)"))
+                out.append(SanityCheck.at_most("plrf_fig3", f"anneal suppresses variance: var(T)/var(t_s), {where}",
+                                               ANNEAL_SUPPRESSION, s.variance_suppression, source=src,
+                                               note=f"the bound {ANNEAL_SUPPRESSION:g} is a chosen threshold, not "
+                                                    f"derived; t_s = {s.anneal_start} (last η ≥ "
+                                                    f"{ANNEAL_LEVEL}·η_max)"))
         return tuple(out)
 
     def markdown(self) -> str:

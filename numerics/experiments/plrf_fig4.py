@@ -56,7 +56,7 @@ from scipy import special
 from numerics.control import optimal_schedule, rescale_schedule
 from numerics.experiments import experiment
 from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
-from numerics.io import atomic_write, save_figure
+from numerics.io import save_figure, write_csv
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum, random_feature_spectrum
 from theory import params as P
 from theory.balance import log_monomial
@@ -219,17 +219,18 @@ class Fig4Result:
         """Per phase: fitted L* and N* exponents vs the registry (±0.05); the random projection's two-point L*
         exponent vs the same registry value (±RF_EXPONENT_TOLERANCE)."""
         src = "Bordelon & Mori, Fig. 4; plrf.md §4"
-        out = [Claim("plrf_fig4", f"{'L*' if r.quantity == 'loss' else 'N*'} exponent in C, {r.phase} "
-                     f"(a={r.a:g}, b={r.b:g})", r.derived, r.fitted, f"±{r.tolerance:g}", r.passed, source=src,
-                     note=f"registry: {r.theory_name}" + ("; L* ∝ C^{-exponent}" if r.quantity == "loss" else ""))
+        out = [Claim.exponent("plrf_fig4", f"{'L*' if r.quantity == 'loss' else 'N*'} exponent in C, {r.phase} "
+                              f"(a={r.a:g}, b={r.b:g})", r.derived, r.fitted, source=src,
+                              note=f"registry: {r.theory_name}"
+                                   + ("; L* ∝ C^{-exponent}" if r.quantity == "loss" else ""))
                for r in self.rows]
         for c in self.random_features:
             f = c.frontier
-            out.append(Claim("plrf_fig4", f"L* exponent in C, random features, {f.phase} (a={f.a:g}, b={f.b:g})",
-                             c.derived, c.fitted, f"±{c.tolerance:g}", c.passed, source=src,
-                             note=f"two budgets C = {f.computes[0]:.3g}, {f.computes[-1]:.3g}; Gaussian projection "
-                                  f"D = {c.input_dim_ratio}·N, seed {c.seed}; L*_RF/L*_top = "
-                                  + ", ".join(f"{r:.2f}" for r in c.loss_ratio)))
+            out.append(Claim.exponent("plrf_fig4", f"L* exponent in C, random features, {f.phase} (a={f.a:g}, "
+                                      f"b={f.b:g})", c.derived, c.fitted, source=src,
+                                      note=f"two budgets C = {f.computes[0]:.3g}, {f.computes[-1]:.3g}; Gaussian "
+                                           f"projection D = {c.input_dim_ratio}·N, seed {c.seed}; L*_RF/L*_top = "
+                                           + ", ".join(f"{r:.2f}" for r in c.loss_ratio)))
         return tuple(out)
 
     def markdown(self) -> str:
@@ -436,35 +437,24 @@ def _write_tables(rows, frontiers, checks, out: Path) -> list[Path]:
     paths = [out / "plrf_fig4_grid.csv", out / "plrf_fig4_frontier.csv", out / "plrf_fig4_exponents.csv",
              out / "plrf_fig4_random_features.csv"]
     models = [("top_n", f) for f in frontiers] + [("random_features", c.frontier) for c in checks]
-    with atomic_write(paths[0]) as h:
-        h.write("phase,a,b,model,features,steps,compute,final_loss,peak_lr,max_residual\n")
-        for model, f in models:
-            for p in f.points:
-                h.write(f"{f.phase},{f.a!r},{f.b!r},{model},{p.features},{p.steps},{p.compute!r},{p.final_loss!r},"
-                        f"{p.peak_lr!r},{p.max_residual!r}\n")
-    with atomic_write(paths[1]) as h:
-        h.write("phase,a,b,model,compute,features_opt,loss_opt\n")
-        for model, f in models:
-            for c, n, loss in zip(f.computes, f.features_opt, f.loss_opt):
-                h.write(f"{f.phase},{f.a!r},{f.b!r},{model},{c!r},{n!r},{loss!r}\n")
-    with atomic_write(paths[2]) as h:
-        h.write("phase,a,b,model,quantity,theory_name,derived,fitted,abs_diff,tolerance,passed\n")
-        for r in rows:
-            h.write(f"{r.phase},{r.a!r},{r.b!r},top_n,{r.quantity},{r.theory_name},{r.derived!r},{r.fitted!r},"
-                    f"{abs(r.fitted - r.derived)!r},{r.tolerance!r},{r.passed}\n")
-        for c in checks:
-            f = c.frontier
-            h.write(f"{f.phase},{f.a!r},{f.b!r},random_features,loss,{c.theory_name},{c.derived!r},{c.fitted!r},"
-                    f"{abs(c.fitted - c.derived)!r},{c.tolerance!r},{c.passed}\n")
-    with atomic_write(paths[3]) as h:
-        h.write("phase,a,b,compute,input_dim_ratio,seed,features_opt_top,loss_opt_top,features_opt_random,"
-                "loss_opt_random,loss_ratio\n")
-        for c in checks:
-            f = c.frontier
-            for j, compute in enumerate(f.computes):
-                h.write(f"{f.phase},{f.a!r},{f.b!r},{compute!r},{c.input_dim_ratio},{c.seed},"
-                        f"{c.features_opt_top[j]!r},{c.loss_opt_top[j]!r},{f.features_opt[j]!r},{f.loss_opt[j]!r},"
-                        f"{c.loss_ratio[j]!r}\n")
+    write_csv(paths[0], ["phase", "a", "b", "model", "features", "steps", "compute", "final_loss", "peak_lr",
+                         "max_residual"],
+              [(f.phase, f.a, f.b, model, p.features, p.steps, p.compute, p.final_loss, p.peak_lr, p.max_residual)
+               for model, f in models for p in f.points])
+    write_csv(paths[1], ["phase", "a", "b", "model", "compute", "features_opt", "loss_opt"],
+              [(f.phase, f.a, f.b, model, c, n, loss)
+               for model, f in models for c, n, loss in zip(f.computes, f.features_opt, f.loss_opt)])
+    write_csv(paths[2], ["phase", "a", "b", "model", "quantity", "theory_name", "derived", "fitted", "abs_diff",
+                         "tolerance", "passed"],
+              [(r.phase, r.a, r.b, "top_n", r.quantity, r.theory_name, r.derived, r.fitted, abs(r.fitted - r.derived),
+                r.tolerance, r.passed) for r in rows]
+              + [(c.frontier.phase, c.frontier.a, c.frontier.b, "random_features", "loss", c.theory_name, c.derived,
+                  c.fitted, abs(c.fitted - c.derived), c.tolerance, c.passed) for c in checks])
+    write_csv(paths[3], ["phase", "a", "b", "compute", "input_dim_ratio", "seed", "features_opt_top", "loss_opt_top",
+                         "features_opt_random", "loss_opt_random", "loss_ratio"],
+              [(c.frontier.phase, c.frontier.a, c.frontier.b, compute, c.input_dim_ratio, c.seed,
+                c.features_opt_top[j], c.loss_opt_top[j], c.frontier.features_opt[j], c.frontier.loss_opt[j],
+                c.loss_ratio[j]) for c in checks for j, compute in enumerate(c.frontier.computes)])
     return paths
 
 

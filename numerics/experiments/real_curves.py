@@ -1,6 +1,6 @@
 """Loss-curve laws on real training runs (``fsl.md`` §5–6, issue 6): fit on some runs, predict the others.
 
-Data (``../shared/data``, read in place):
+Data (:func:`numerics.curves.default_data_root`: ``$LRWB_DATA`` if set, else the copy bundled with the package):
 
 * ``multipower`` (Luo et al. 2025): the MPL split — fit on cosine_24000 + constant_24000 + wsdcon_9, predict
   constant_72000, cosine_72000, wsd_20000_24000, wsdld_20000_24000, wsdcon_3, wsdcon_18 — for the 25M, 100M

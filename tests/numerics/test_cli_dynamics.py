@@ -71,7 +71,9 @@ def test_precision_flag_runs_the_high_precision_twin(tmp_path, capsys):
 @pytest.mark.parametrize("argv, match", [
     (["--schedule", "bogus:1"], "bogus"),
     (["--schedule", "constant:-0.1"], "constant"),
-    (["--schedule", "constant:0.9", "--batch", "1", "--steps", "3000"], r"diverged at step \d+.*0\.611"),
+    (["--schedule", "constant:0.9", "--batch", "1", "--steps", "3000", "--allow-unstable"],
+     r"diverged at step \d+.*0\.611"),
+    (["--schedule", "constant:0.9", "--batch", "1", "--steps", "3000"], r"η = 0\.9 at step 0 .*η < 0\.611068"),
     (["--batch", "0.5"], r"B = 0\.5"),
     (["--momentum", "1.0"], r"μ = 1\.0"),
     (["--steps", "0"], "steps"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numerics.stability import UnstableLearningRateError
+
 from numerics import control
 from numerics import control_batch as cb
 from numerics.dynamics import expected_loss
@@ -120,6 +122,13 @@ def test_start_and_bad_input():
         cb.batch_loss_and_gradient(spectrum, np.full(3, 0.5), [2.0, 2.0, 0.5], sigma=0.5)
     with pytest.raises(ValueError, match="horizon"):
         cb.batch_loss_and_gradient(spectrum, 0.5, 2.0, sigma=0.5)
-    # η = 3 at B = 1 diverges (bound ≈ 0.61 at B = 1): the start is refused with the reason.
-    with pytest.raises(ValueError, match="diverges"):
+    # η = 3 is unstable at every batch (η·λ_1 ≥ 2): refused up front, naming the bound and the condition ...
+    with pytest.raises(UnstableLearningRateError, match=r"η < 0\.612624 at B = 1: no batch makes it stable"):
         cb.optimal_batch_schedule(spectrum, 300, total_samples=600.0, sigma=0.5, eta_max=3.0)
+    # ... and, allowed past that check, the divergent start is still refused with the reason.
+    with pytest.raises(ValueError, match="diverges"):
+        cb.optimal_batch_schedule(spectrum, 300, total_samples=600.0, sigma=0.5, eta_max=3.0, allow_unstable=True)
+    # η = 1 needs B ≥ 2.2 here: the floor is raised to it (the optimum never goes below), not refused
+    ramp = cb.optimal_batch_schedule(spectrum, 60, total_samples=600.0, sigma=0.5, eta_max=1.0)
+    assert ramp.stability_floor == pytest.approx(cb.stable_batch_floor(spectrum.eigenvalues, 1.0))
+    assert ramp.batch.min() >= ramp.stability_floor > 2.0 and ramp.warning is None

@@ -33,7 +33,9 @@ def test_multipower_loader_rebuilds_the_logged_lr(shared_data):
         assert c.steps[0] in (2160, 2176) and np.all(np.diff(c.steps) > 0)
         assert 2.5 < c.loss.min() < c.loss.max() < 5.0
     # the loader itself checks the rebuilt schedule against every logged lr (relative 1e−6); re-check one
-    raw = np.loadtxt(shared_data / "multipower/loss_curve_repo/csv_25/wsdcon_9.csv", delimiter=",", skiprows=1)
+    folder = shared_data / "multipower/loss_curve_repo/csv_25"
+    raw_file = next(p for p in (folder / "wsdcon_9.csv", folder / "wsdcon_9.csv.gz") if p.is_file())
+    raw = np.loadtxt(raw_file, delimiter=",", skiprows=1)
     np.testing.assert_allclose(curves["wsdcon_9"].lr[raw[:, 0].astype(int)], raw[:, 1], rtol=1e-12)
     with pytest.raises(ValueError, match="sizes"):
         load_multipower(shared_data / "multipower", 50)

@@ -162,7 +162,9 @@ def test_against_brute_force_covariance_in_a_rotated_basis(with_momentum):
     sigma = 0.4
     # Zero init: e(0) = −w* in the eigenbasis, −U w* in the rotated one.
     losses, biases = _brute_force(hessian, -basis @ w_star, lr, batch, momentum, sigma)
-    curve = expected_loss(custom_spectrum(lam, w_star**2), lr, sigma=sigma, batch=batch, momentum=momentum)
+    # η up to 0.9 at B = 1 is above the stability bound: allowed, this checks the arithmetic, not stability.
+    curve = expected_loss(custom_spectrum(lam, w_star**2), lr, sigma=sigma, batch=batch, momentum=momentum,
+                          allow_unstable=True)
     # Dense 12×12 products vs the O(d) closure: agreement to round-off of the matrix products.
     assert _rel(curve.loss, losses) < 1e-11
     assert _rel(curve.bias, biases) < 1e-11
@@ -311,8 +313,8 @@ def test_above_the_bound_raises_with_step_and_bound():
     spec = power_law_spectrum(3.5, 2.0, 1000)
     bound = stability_bound(spec.eigenvalues, 1.0)
     assert bound == pytest.approx(0.611, abs=6e-4)  # conventions.md example
-    with pytest.raises(DivergenceError) as info:
-        expected_loss(spec, np.full(3000, 0.7), batch=1)
+    with pytest.raises(DivergenceError) as info:  # the blow-up itself (the up-front check is allowed past)
+        expected_loss(spec, np.full(3000, 0.7), batch=1, allow_unstable=True)
     err = info.value
     assert err.bound == pytest.approx(bound, rel=1e-9)
     assert 0 < err.step <= 3000
@@ -350,10 +352,10 @@ def test_just_below_the_bound_settles_at_the_renewal_level(mu, batch):
 def test_just_above_the_bound_diverges(mu, batch):
     spec = power_law_spectrum(3.5, 2.0, 1000)
     bound = momentum_stability_bound(spec.eigenvalues, batch, mu)
-    with pytest.raises(DivergenceError) as info:
-        expected_loss(spec, np.full(20_000, 1.1 * bound), batch=batch, momentum=mu)
+    with pytest.raises(DivergenceError) as info:  # past the up-front check: the dynamics themselves blow up
+        expected_loss(spec, np.full(20_000, 1.1 * bound), batch=batch, momentum=mu, allow_unstable=True)
     assert info.value.bound == pytest.approx(bound, rel=1e-9)
-    assert f"step {info.value.step}" in str(info.value)
+    assert info.value.step > 0 and f"step {info.value.step}" in str(info.value)
     if mu:
         assert f"μ = {mu:g}" in str(info.value)
 

@@ -9,6 +9,9 @@ from numerics import experiments
 from numerics.experiments import plrf_anneal as ann
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse, read_numeric_csv
+
+
 CLAIM = ann.PROBLEMS[0]
 
 
@@ -77,10 +80,13 @@ def test_experiment_writes_files_and_claims(tmp_path):
     horizons = (100, 141, 200, 283, 400)
     result = ann.plrf_anneal(tmp_path, horizons=horizons)
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_anneal_lengths.csv", "plrf_anneal_schedules.csv", "plrf_anneal_exponents.csv",
                      "plrf_anneal.png", "plrf_anneal.pdf"}
-    lengths = (tmp_path / "plrf_anneal_lengths.csv").read_text().splitlines()
-    assert len(lengths) == 1 + 2 * len(horizons) * len(ann.LEVELS)
+    # the lengths CSV: T − t_s per (problem, horizon, level) equals the ladders' lengths (exact integers)
+    _, rows = read_numeric_csv(tmp_path / "plrf_anneal_lengths.csv")
+    assert [r["anneal_length"] for r in rows] == [lad.lengths(level)[i] for lad in result.ladders
+                                                  for i in range(len(lad.horizons)) for level in ann.LEVELS]
     assert len(result.claims) == 2 and all("a=1.5, b=3" in c.claim for c in result.claims)
     assert len(result.fits) == 4 and "fig2" in result.markdown() and result.runtime_s > 0
     assert experiments.spec("plrf_anneal").budget_s == 40

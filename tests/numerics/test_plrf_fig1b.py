@@ -9,6 +9,8 @@ from numerics import experiments
 from numerics.experiments import plrf_fig1b as fig1b
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse, read_numeric_csv
+
 
 @pytest.fixture(scope="module")
 def quick_grid():
@@ -71,9 +73,14 @@ def test_refine_argmin_recovers_parabola_vertex_and_keeps_edges():
 def test_experiment_writes_files_and_registers(tmp_path):
     result = fig1b.plrf_fig1b(tmp_path, quick=True)
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_fig1b_losses.csv", "plrf_fig1b_optimum.csv", "plrf_fig1b.png", "plrf_fig1b.pdf"}
-    lines = (tmp_path / "plrf_fig1b_losses.csv").read_text().splitlines()
-    assert len(lines) == 1 + len(result.horizons) * result.etas.size
+    # the losses CSV holds the grid L_T(η) exactly (repr round trip; empty where η diverged)
+    _, rows = read_numeric_csv(tmp_path / "plrf_fig1b_losses.csv")
+    assert [(r["steps"], r["eta"], r["final_loss"]) for r in rows] == \
+        [(t, float(eta), float(loss) if np.isfinite(loss) else None) for t, row in zip(result.horizons,
+                                                                                      result.final_losses)
+         for eta, loss in zip(result.etas, row)]
     assert result.xi_theory == pytest.approx(1.3 / 3.05) and "ξ_const" in result.markdown()
     (claim,) = result.claims
     # The local slope at the largest horizons is closer to the asymptote than the all-horizon fit.

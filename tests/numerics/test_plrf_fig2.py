@@ -9,6 +9,8 @@ from numerics import experiments
 from numerics.experiments import plrf_fig2 as fig2
 from theory.results import registry
 
+from .csv_check import assert_csvs_parse, read_numeric_csv
+
 
 @pytest.fixture(scope="module")
 def runs():
@@ -66,10 +68,13 @@ def test_experiment_writes_table_and_figures(tmp_path):
     # Tiny horizons keep this a smoke test of the output path; the exponents are checked above.
     result = fig2.plrf_fig2(tmp_path, horizons=(40, 80))
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_fig2_exponents.csv", "plrf_fig2_final_losses.csv", "plrf_fig2_schedules.csv",
                      "plrf_fig2.png", "plrf_fig2.pdf"}
-    table = (tmp_path / "plrf_fig2_exponents.csv").read_text().splitlines()
-    assert len(table) == 1 + 2 * 3  # header + (2 phases × 3 schedules)
+    # the exponents CSV holds each row's numbers exactly (repr round trip)
+    _, table = read_numeric_csv(tmp_path / "plrf_fig2_exponents.csv")
+    assert [(r["schedule"], r["zeta_theory"], r["zeta_fitted"]) for r in table] == \
+        [(r.family, r.derived, r.fitted) for r in result.rows]
     assert len(result.rows) == 6 and result.runtime_s > 0
     assert "optimal" in result.markdown()
     # One claim per row, carrying the row's numbers and verdict (the report's verdict table).

@@ -9,6 +9,9 @@ from numerics import experiments
 from numerics.experiments import plrf_fig4 as fig4
 from numerics.spectra import power_law_spectrum
 
+from .csv_check import assert_csvs_parse, read_numeric_csv
+
+
 # A reduced ladder for CI: C = 10^3 … 10^5 in half decades on the quick N grid (ratio 2). The quick ladder goes
 # to 10^5.5; stopping at 10^5 keeps both phases at a few seconds and still spans two decades of C.
 COMPUTES = np.logspace(3, 5, 5)
@@ -98,12 +101,21 @@ def test_experiment_writes_files_and_claims(tmp_path):
     result = fig4.plrf_fig4(tmp_path, computes=computes, features=(4, 8, 16, 32, 64, 128, 256),
                             rf_budgets=(computes[0], computes[-1]), phases=("hard",))
     names = {p.split("/")[-1] for p in result.files}
+    assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_fig4_grid.csv", "plrf_fig4_frontier.csv", "plrf_fig4_exponents.csv",
                      "plrf_fig4_random_features.csv", "plrf_fig4.png", "plrf_fig4.pdf"}
-    rows = (tmp_path / "plrf_fig4_exponents.csv").read_text().splitlines()
-    assert len(rows) == 1 + 2 + 1  # header + (L*, N*) + random-feature L*
-    assert len(result.claims) == 3 and all(c.experiment == "plrf_fig4" for c in result.claims)
-    assert all(c.tolerance == "±0.05" for c in result.claims)
+    # the exponents CSV and the claims carry the same numbers as the result (repr round trip)
+    _, rows = read_numeric_csv(tmp_path / "plrf_fig4_exponents.csv")
+    expected = [(r.quantity, r.derived, r.fitted) for r in result.rows] + \
+        [("loss", c.derived, c.fitted) for c in result.random_features]
+    assert [(r["quantity"], r["derived"], r["fitted"]) for r in rows] == expected
+    assert [(c.derived, c.measured) for c in result.claims] == [(d, f) for _, d, f in expected]
+    assert all(c.experiment == "plrf_fig4" and c.is_exponent and c.tol == 0.05 for c in result.claims)
+    # the frontier CSV (np.float64 reprs before #11 §7) holds the frontier's optima
+    _, frontier = read_numeric_csv(tmp_path / "plrf_fig4_frontier.csv")
+    f = result.frontiers[0]
+    assert [(r["compute"], r["loss_opt"]) for r in frontier if r["model"] == "top_n"] == \
+        [(float(c), float(v)) for c, v in zip(f.computes, f.loss_opt)]
     assert result.runtime_s > 0 and "random" in result.markdown()
     assert experiments.spec("plrf_fig4").budget_s == 45  # registered on import (the report lists it in _MODULES)
 

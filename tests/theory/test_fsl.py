@@ -121,15 +121,52 @@ def test_corrected_compute_allocations_worked_by_hand(results):
     assert results.get("fsl_opt_model_wsd_compute_easy").verdict.startswith("corrected")
 
 
-def test_flat_gamma_valley_of_the_tied_branch():
-    # fsl.md: in compute-limited easy cells the M-limited noise does not depend on γ; the tied branch shows it
-    terms, decisions, constraints = F.schedule_terms("exp", "compute")
-    terms = {k: v.replace(sp.Min, lambda *args: M) for k, v in terms.items()}
-    tied = balance(terms, C, decisions, F.DEFAULT.sample("easy"), constraints, regime=F.EASY.condition, verify=2)
-    pinned = F.table1_cell("exp", "compute", "easy")
-    assert same(tied.rate, pinned.rate) and sp.simplify(tied.log_power - pinned.log_power) == 0
-    valley = tied.valleys[gamma]
-    assert sp.simplify(valley.lower - pinned.exponents[gamma]) == 0 and valley.upper == 0
+def _single_branch(schedule, limit, phase, choose):
+    """The cell's balance with every Min replaced by one alternative (choose: args -> the kept one)."""
+    terms, decisions, constraints = F.schedule_terms(schedule, limit)
+    terms = {k: v.replace(sp.Min, lambda *args: choose(args)) for k, v in terms.items()}
+    sample = F.DEFAULT.sample(phase)
+    regime = (F.EASY if phase == "easy" else F.HARD).condition
+    return balance(terms, C, decisions, sample, constraints, regime=regime, verify=2)
+
+
+def _model_branch(args):
+    return M if M in args else args[0]
+
+
+def _time_branch(args):
+    return next(a for a in args if a != M)
+
+
+def test_flat_gamma_valley_is_the_union_of_the_tied_branches():
+    # fsl.md: in compute-limited easy cells the M-limited noise does not depend on γ (γ free up to γ ~ 1);
+    # the T^{1/β} branch pins γ at the lower end; the cell's optimal set is the union of the two faces
+    m_branch = _single_branch("exp", "compute", "easy", _model_branch)
+    t_branch = _single_branch("exp", "compute", "easy", _time_branch)
+    cell = F.table1_cell("exp", "compute", "easy", verify=2)
+    assert sp.simplify(m_branch.log_power - t_branch.log_power) == 0 and same(m_branch.rate, t_branch.rate)
+    assert gamma not in cell.exponents and gamma in t_branch.exponents
+    valley = cell.valleys[gamma]
+    assert sp.simplify(valley.lower - t_branch.exponents[gamma]) == 0
+    assert sp.simplify(valley.upper - m_branch.valleys[gamma].upper) == 0
+
+
+def test_wsd_compute_hard_min_r_is_the_far_end_over_both_branches(results):
+    # issue 12: the registry took the min = M branch's lower end C^{(sβ−β+1)/(β+1)} log C; with r ≲ 1 the
+    # decay's noise dimension is T_2^{1/β} < M, whose branch reaches further down. The union's lower end is the
+    # smaller of the two branches' ends, and it equals the data-limited r_min at D = D*(C).
+    m_branch = _single_branch("wsd", "compute", "hard", _model_branch)
+    t_branch = _single_branch("wsd", "compute", "hard", _time_branch)
+    cell = F.table1_cell("wsd", "compute", "hard", verify=3)
+    r = F.r
+    ends = {"M": m_branch.valleys[r].lower, "T": t_branch.valleys[r].lower}
+    assert F._positive_in_phase(ends["M"] - ends["T"], "hard")  # the T^{1/β} branch reaches further, whole phase
+    assert sp.simplify(cell.valleys[r].lower - ends["T"]) == 0 and cell.valleys[r].lower_log == 1
+    data = F.table1_cell("wsd", "data", "hard").valleys[r].lower
+    assert sp.simplify(cell.valleys[r].lower - data * (1 - cell.exponents[M])) == 0
+    result = results.get("fsl_min_r_wsd_compute_hard")
+    assert same(result.expr, C ** cell.valleys[r].lower * sp.log(C))
+    assert "equals the data-limited lower end" in result.verdict
 
 
 def test_phase_boundary_is_derived_from_the_gamma_bound(results):
