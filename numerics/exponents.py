@@ -70,7 +70,7 @@ def fit_with_error(horizons, values) -> tuple[float, float]:
     """(slope, standard error) of the least-squares line through (log T, log value)."""
     x = np.log(np.asarray(horizons, float))
     y = np.asarray(values, float)
-    if x.shape != y.shape or x.size < 3:
+    if x.shape != y.shape or x.size < 3:  # the upper half of a ladder needs >= 3 horizons as well
         raise ValueError(f"need >= 3 matching horizons and values, got shapes {x.shape} and {y.shape}")
     if not np.all(np.isfinite(y) & (y > 0)):
         raise ValueError(f"values = {y!r} must be finite and > 0 to fit in log-log")

