@@ -18,17 +18,14 @@ would saturate at small b (N = 500 at a = 1.5, b = 1.25 drops the local ζ slope
 The fits (:func:`fitted_exponents`, on the client, from the cached raw numbers), each = −slope of the
 least-squares line in log-log over the whole ladder unless stated:
 
-==============  ==================================  ===============================================  =========
-quantity        measured                            registry result (:func:`derived_exponents`)       phases
-==============  ==================================  ===============================================  =========
-zeta_opt        L*_T ∼ T^{−ζ}                       ``zeta_T_optimal_schedule``                       both
-zeta_const      L_T(η_c) ∼ T^{−ζ}                   ``zeta_T_optimal_constant``                       both
-xi_const        η_c(T) ∼ T^{−ξ}                     ``xi_const``                                      both
-xi_collapse     η*_T(T/2) ∼ T^{−ξ}                  ``xi_peak`` (the collapse's scale, 1 − b/a)       easy
-kappa           η*_t ∝ u_t^κ (longest T; trend      power of u in ``eta_opt_stationarity``            both
-                over the T at which it is measured)
-anneal_length   T − t_s ∼ T^{+p} (slope, not −)     power of T in ``anneal_length_hard``              hard
-==============  ==================================  ===============================================  =========
+- ``zeta_opt``: L*_T ∼ T^{−ζ} against ``zeta_T_optimal_schedule`` (both phases);
+- ``zeta_const``: the best constant's L_T ∼ T^{−ζ} against ``zeta_T_optimal_constant`` (both phases);
+- ``xi_const``: η_c(T) ∼ T^{−ξ} against ``xi_const`` (both phases);
+- ``xi_collapse``: η*_T(T/2) ∼ T^{−ξ}, the collapse's scale, against ``xi_peak`` = 1 − b/a (easy phase);
+- ``kappa``: η*_t ∝ u_t^κ at the longest T (κ at every T for the trend) against the power of u in
+  ``eta_opt_stationarity`` (both phases);
+- ``anneal_length``: T − t_s ∼ T^{+p} (the slope itself) against the power of T in ``anneal_length_hard``
+  (hard phase).
 
 Every ladder fit also carries its local slopes (adjacent horizons), so a miss comes with its trend: whether the
 local slope moves towards the derived value as T grows (finite-T effect) or not.

@@ -21,7 +21,8 @@ def add_parser(subparsers) -> None:
         help="phase diagram over the (a, b) plane: fitted vs derived exponents, on Dask",
         description="Fit the PLRF exponents (optimal and best-constant ζ_T, ξ_const, collapse ξ, κ, anneal "
         "length) at every point of an (a, b) grid on a horizon ladder and compare them with the theory registry "
-        "(±0.05). One Dask task per point, cached as OUT/points/*.json, so a rerun resumes. Local cluster by "
+        "(±0.05). One Dask task per point, each cached as a JSON file under OUT/points/, so a rerun resumes. "
+        "Local cluster by "
         "default; --scheduler ADDRESS runs the same sweep on an existing Dask cluster.",
     )
     g = p.add_argument_group("grid")
