@@ -238,9 +238,12 @@ def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad, lin, q
 
 
 if HAVE_NUMBA:
+    from numerics.resources import interruptible
+
     _jit = numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
-    _forward_numba = _jit(_forward_kernel)
-    _reverse_numba = _jit(_reverse_kernel)
+    # in a helper thread when large, so Ctrl-C is seen during a long sweep (numerics.resources)
+    _forward_numba = interruptible(_jit(_forward_kernel))
+    _reverse_numba = interruptible(_jit(_reverse_kernel))
 else:  # pragma: no cover
     _forward_numba = _reverse_numba = None
 

@@ -114,8 +114,10 @@ def _reverse_numpy(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, grad
 
 
 if HAVE_NUMBA:
+    from numerics.resources import interruptible
+
     _jit = numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
-    _reverse_numba = _jit(_reverse_kernel)
+    _reverse_numba = interruptible(_jit(_reverse_kernel))  # Ctrl-C during long sweeps
 else:  # pragma: no cover
     _reverse_numba = None
 

@@ -184,9 +184,12 @@ def _reverse_kernel(lam, hist_c, hist_r, hist_v, lr, mu, inv_batch, weights, gra
 
 
 if HAVE_NUMBA:
+    from numerics.resources import interruptible
+
     _jit = numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
-    _forward_numba = _jit(_forward_kernel)
-    _reverse_numba = _jit(_reverse_kernel)
+    # in a helper thread when large, so Ctrl-C is seen during a long sweep (numerics.resources)
+    _forward_numba = interruptible(_jit(_forward_kernel))
+    _reverse_numba = interruptible(_jit(_reverse_kernel))
 else:  # pragma: no cover
     _forward_numba = _reverse_numba = None
 

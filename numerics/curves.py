@@ -164,26 +164,36 @@ def read_curves_csv(path, *, schedule: str | None = None, warmup: int | None = N
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"curve file {path} not found")
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = [f.strip() for f in (reader.fieldnames or [])]
-        missing = {"step", "lr", "loss"} - set(fields)
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected step,lr,loss[,run], "
-                             f"got {fields}")
-        rows: dict[str, list[tuple[float, float, float]]] = {}
-        for line, raw in enumerate(reader, start=2):
-            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-            name = row.get("run") or path.stem
-            try:
-                step = float(row["step"])
-                lr = float(row["lr"]) if row["lr"] != "" else math.nan
-                loss = float(row["loss"]) if row["loss"] != "" else math.nan
-            except ValueError as err:
-                raise ValueError(f"{path}:{line}: not a number ({err})") from None
-            if not math.isnan(lr) and lr <= 0 and (warmup is None or step >= warmup):
-                raise ValueError(f"{path}:{line}: lr = {lr!r} at step {step:g}; learning rates must be > 0")
-            rows.setdefault(name, []).append((step, lr, loss))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # utf-8-sig: a BOM is valid input
+            return _read_curves_rows(path, handle, schedule, warmup, run)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"curve file {path} is not UTF-8 text (byte {err.start}: {err.reason}); expected a CSV "
+                         "step,lr,loss[,run]") from None
+
+
+def _read_curves_rows(path: Path, handle, schedule, warmup, run) -> dict[str, TrainingCurve]:
+    reader = csv.DictReader(handle)
+    fields = [f.strip() for f in (reader.fieldnames or [])]
+    if not fields:
+        raise ValueError(f"{path}: empty file; expected a header step,lr,loss[,run] and data rows")
+    missing = {"step", "lr", "loss"} - set(fields)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected step,lr,loss[,run], "
+                         f"got {fields}")
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        name = row.get("run") or path.stem
+        try:
+            step = float(row["step"])
+            lr = float(row["lr"]) if row["lr"] != "" else math.nan
+            loss = float(row["loss"]) if row["loss"] != "" else math.nan
+        except ValueError as err:
+            raise ValueError(f"{path}:{line}: not a number ({err})") from None
+        if not math.isnan(lr) and lr <= 0 and (warmup is None or step >= warmup):
+            raise ValueError(f"{path}:{line}: lr = {lr!r} at step {step:g}; learning rates must be > 0")
+        rows.setdefault(name, []).append((step, lr, loss))
     if not rows:
         raise ValueError(f"{path}: no data rows")
     if run is not None:
@@ -194,6 +204,16 @@ def read_curves_csv(path, *, schedule: str | None = None, warmup: int | None = N
             for name, r in rows.items()}
 
 
+def _check_horizon(last_step: float, where: str) -> None:
+    """Refuse (before allocating) a run whose last logged step implies a per-step schedule that does not fit in
+    memory: the laws need η at every step 0 … K−1, so a sparse log up to step 10^12 cannot be held."""
+    from numerics import resources
+
+    resources.check_memory(resources.per_step_schedule_bytes(float(last_step) + 1),
+                           f"{where}: the last logged step {float(last_step):.0f} (a per-step schedule of "
+                           f"{float(last_step) + 1:.3g} steps)")
+
+
 def _curve_from_rows(name, arr, schedule, warmup, source) -> TrainingCurve:
     step, lr, loss = arr[:, 0], arr[:, 1], arr[:, 2]
     if np.any(np.diff(step) <= 0):
@@ -201,6 +221,7 @@ def _curve_from_rows(name, arr, schedule, warmup, source) -> TrainingCurve:
         raise ValueError(f"run {name}: steps must be strictly increasing; step {step[i + 1]:g} follows {step[i]:g}")
     if np.any(step != np.round(step)) or step[0] < 0:
         raise ValueError(f"run {name}: steps must be non-negative integers")
+    _check_horizon(step[-1], f"{source}: run {name}")
     steps = step.astype(np.int64)
     horizon = int(steps[-1]) + 1
     w = int(warmup or 0)
@@ -304,7 +325,16 @@ def load_multipower(root, size: int, names=None, *, check_tol: float = 1e-6) -> 
     out = {}
     for f in files:
         name = _run_stem(f)
-        arr = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2)  # numpy reads .gz transparently
+        try:  # numpy reads .gz transparently
+            with warnings.catch_warnings():  # an empty file is reported below, not as a loadtxt warning
+                warnings.simplefilter("ignore", UserWarning)
+                arr = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2, encoding="utf-8-sig")
+        except (ValueError, UnicodeDecodeError, EOFError, OSError) as err:
+            raise ValueError(f"multipower run {f} is not a numeric CSV step,lr,loss ({err})") from None
+        if arr.shape[0] == 0 or arr.shape[1] < 3:
+            raise ValueError(f"multipower run {f} has {arr.shape[0]} data rows of {arr.shape[1]} columns; expected "
+                             "a header and rows step,lr,loss")
+        _check_horizon(arr[-1, 0], f"multipower run {f}")
         steps = arr[:, 0].astype(np.int64)
         sched = multipower_schedule(name, int(steps[-1]) + 1)
         rel = np.max(np.abs(sched[steps] - arr[:, 1]) / arr[:, 1])
@@ -336,7 +366,33 @@ class RunInfo:
     resume_from: str | None
 
 
+def _read_run_json(path: Path) -> dict:
+    """One lr-scheduling run file: a JSON object with ``config`` and ``history`` (errors name the file)."""
+    try:
+        data = json.loads(_read_text(path).removeprefix("\ufeff"))
+    except (OSError, EOFError) as err:  # a .gz that is not gzip
+        raise ValueError(f"lr-scheduling run {path} cannot be read ({err})") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"lr-scheduling run {path} is not UTF-8 text (byte {err.start}: {err.reason})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"lr-scheduling run {path} is not valid JSON ({err.msg} at line {err.lineno} column "
+                         f"{err.colno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict) or "history" not in data:
+        raise ValueError(f"lr-scheduling run {path}: expected a JSON object with 'config' (an object) and "
+                         "'history'")
+    return data
+
+
 def _run_info(path: Path, cfg: dict) -> RunInfo:
+    lacking = [k for k in ("lr", "iterations", "scheduler") if cfg.get(k) is None]
+    if lacking:
+        raise ValueError(f"lr-scheduling run {path}: config lacks {', '.join(lacking)} (needed to name the run "
+                         "and rebuild its schedule)")
+    try:
+        float(cfg["lr"]), int(cfg["iterations"]), int(cfg.get("warmup_steps", 0))
+    except (TypeError, ValueError):
+        raise ValueError(f"lr-scheduling run {path}: config lr = {cfg['lr']!r}, iterations = "
+                         f"{cfg['iterations']!r}, warmup_steps = {cfg.get('warmup_steps', 0)!r} must be numbers") from None
     model = (f"L{cfg.get('n_layer')}H{cfg.get('n_head')}E{cfg.get('n_embd')}"
              f"B{cfg.get('batch_size')}x{cfg.get('acc_steps')}")
     sched = str(cfg.get("scheduler"))
@@ -399,9 +455,13 @@ def load_lr_scheduling(root, *, folder: str | None = None, pattern: str = "*.jso
     pool = [f for f in pool if f.name.endswith((".json", ".json.gz"))]
     raw = []
     for f in pool:
-        data = json.loads(_read_text(f))
+        data = _read_run_json(f)
         info = _run_info(f, data["config"])
-        it, values, lr_it, lr = _history(data, loss)
+        try:
+            it, values, lr_it, lr = _history(data, loss)
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"lr-scheduling run {f}: malformed history ({type(err).__name__}: {err}); expected "
+                             "history.train.iter/train_lr/train_loss and history.val.iter/val_loss lists") from None
         if it.size < 5 or lr_it.size < 2:
             continue
         raw.append((info, it, values, lr_it, lr))
@@ -563,6 +623,9 @@ def read_tensorboard(logdir, *, loss_tag: str = "train/loss", lr_tag: str | None
         raise ValueError(f"{path}: no scalar tag {loss_tag!r}; tags: {', '.join(sorted(scalars)) or 'none'}")
     steps, loss = scalars[loss_tag]
     name = name or (path.name if path.is_dir() else path.parent.name)
+    _check_horizon(steps[-1], f"{path}: {loss_tag}")
+    if lr_tag is not None and lr_tag in scalars and schedule is None:
+        _check_horizon(scalars[lr_tag][0][-1], f"{path}: {lr_tag}")
     horizon = int(steps[-1]) + 1
     if schedule is not None:
         from numerics.schedules import parse_schedule

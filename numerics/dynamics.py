@@ -472,6 +472,38 @@ def _momentum_numpy(lam, lam2, mean0, lr, inv_batch, momentum, noise, threshold,
 # ----------------------------------------------------------------------------------------------------------
 
 
+#: Mode-steps per compiled call (≈ 0.03–0.2 s): Python sees Ctrl-C only between calls, so a long run is cut
+#: into chunks of this much work (whole schedules grouped when small, else step ranges of one schedule).
+CHUNK_MODE_STEPS = 1 << 25
+
+
+def _run_in_chunks(kernel, per_schedule: tuple, shared: tuple, n_sched: int, n_steps: int, n_modes: int,
+                   diverged_step: np.ndarray, carry_size: int = 2) -> None:
+    """Call ``kernel(*shared_head, *per_schedule[s0:s1] ..., t_begin, t_end, carry)`` over chunks.
+
+    ``per_schedule`` holds (position, array) pairs of the arguments indexed by schedule (sliced per chunk);
+    ``shared`` the full argument tuple with those positions to be replaced."""
+    per_call = max(1, CHUNK_MODE_STEPS // max(n_modes, 1))
+
+    def call(rows: slice, t_begin: int, t_end: int, carry: np.ndarray) -> None:
+        args = list(shared)
+        for position, array in per_schedule:
+            args[position] = array[rows]
+        kernel(*args, t_begin, t_end, carry)
+
+    if n_steps <= per_call:  # whole schedules, grouped so that each call does about per_call mode-steps
+        group = max(1, per_call // max(n_steps, 1))
+        for s0 in range(0, n_sched, group):
+            call(slice(s0, s0 + group), 0, n_steps, np.zeros(carry_size))
+        return
+    for s in range(n_sched):  # one schedule in step ranges, its state carried from call to call
+        carry = np.zeros(carry_size)
+        for t0 in range(0, n_steps, per_call):
+            call(slice(s, s + 1), t0, min(t0 + per_call, n_steps), carry)
+            if diverged_step[s] >= 0:
+                break
+
+
 def _sgd_parts_numba(lam, lam2, squared_mean0, lr, inv_batch, noise, threshold, record):
     n_sched, n_steps = lr.shape
     n = lam.size
@@ -480,8 +512,11 @@ def _sgd_parts_numba(lam, lam2, squared_mean0, lr, inv_batch, noise, threshold, 
     diverged_step = np.empty(n_sched, dtype=np.int64)
     hist_shape = (n_sched, n_steps + 1, n) if record else (0, 0, 0)
     hist = (np.empty(hist_shape), np.empty(hist_shape))
-    _kernels.sgd_parts_kernel(lam, lam2, squared_mean0, lr, inv_batch, float(noise), float(threshold),
-                              bias, variance, diverged_step, np.empty(n), np.empty(n), bool(record), *hist)
+    args = (lam, lam2, squared_mean0, lr, inv_batch, float(noise), float(threshold),
+            bias, variance, diverged_step, np.empty(n), np.empty(n), bool(record), *hist)
+    rows = [(3, lr), (4, inv_batch), (7, bias), (8, variance), (9, diverged_step)]
+    rows += [(13, hist[0]), (14, hist[1])] if record else []
+    _run_in_chunks(_kernels.sgd_parts_kernel, rows, args, n_sched, n_steps, n, diverged_step)
     return bias, variance, diverged_step, hist if record else None
 
 
@@ -489,8 +524,10 @@ def _sgd_loss_numba(lam, lam2, second0, lr, inv_batch, noise, threshold):
     n_sched, n_steps = lr.shape
     loss = np.empty((n_sched, n_steps + 1))
     diverged_step = np.empty(n_sched, dtype=np.int64)
-    _kernels.sgd_loss_kernel(lam, lam2, second0, lr, inv_batch, float(noise), float(threshold),
-                             loss, diverged_step, np.empty(lam.size))
+    args = (lam, lam2, second0, lr, inv_batch, float(noise), float(threshold), loss, diverged_step,
+            np.empty(lam.size))
+    rows = [(3, lr), (4, inv_batch), (7, loss), (8, diverged_step)]
+    _run_in_chunks(_kernels.sgd_loss_kernel, rows, args, n_sched, n_steps, lam.size, diverged_step)
     return loss, diverged_step
 
 
@@ -503,8 +540,11 @@ def _momentum_numba(lam, lam2, mean0, lr, inv_batch, momentum, noise, threshold,
     hist_shape = (n_sched, n_steps + 1, n) if record else (0, 0, 0)
     hist = tuple(np.empty(hist_shape) for _ in range(4))
     state = tuple(np.empty(n) for _ in range(5))
-    _kernels.momentum_kernel(lam, lam2, mean0, lr, inv_batch, momentum, float(noise), float(threshold),
-                             bias, variance, diverged_step, *state, bool(record), *hist)
+    args = (lam, lam2, mean0, lr, inv_batch, momentum, float(noise), float(threshold),
+            bias, variance, diverged_step, *state, bool(record), *hist)
+    rows = [(3, lr), (4, inv_batch), (5, momentum), (8, bias), (9, variance), (10, diverged_step)]
+    rows += [(17 + k, hist[k]) for k in range(4)] if record else []
+    _run_in_chunks(_kernels.momentum_kernel, rows, args, n_sched, n_steps, n, diverged_step)
     return bias, variance, diverged_step, hist if record else None
 
 
@@ -582,6 +622,13 @@ def expected_loss(
     Memory: O(S·T) for the curves plus O(N) state per schedule; O(S·T·N) only with ``record_modes``.
     """
     problem = _prepare(spectrum, lr, sigma, batch, momentum, steps, on_divergence, allow_unstable)
+    from numerics import resources
+
+    n_sched, n_steps = problem.lr.shape
+    resources.check_memory(resources.dynamics_bytes(n_sched, n_steps, problem.eigenvalues.size, parts=parts,
+                                                    record_modes=record_modes, momentum=problem.has_momentum),
+                           f"the expected loss of {n_sched} schedule(s) × T = {n_steps} steps × N = "
+                           f"{problem.eigenvalues.size} modes" + (" with record_modes" if record_modes else ""))
     engine = _pick_backend(backend)
     lam = np.ascontiguousarray(problem.eigenvalues)
     lam2 = lam * lam

@@ -14,6 +14,12 @@ Not ``nnan``/``ninf``: the divergence check must see inf and NaN.
 
 On divergence (the excess loss not finite or above ``threshold``) at step t of schedule s the kernel writes
 ``diverged_step[s] = t``, fills rows t… of that schedule's outputs with +inf and moves to the next schedule.
+
+Chunks: each kernel runs the steps ``t_begin ≤ t < t_end`` only. ``t_begin == 0`` starts every schedule from its
+initial state; a later chunk continues from the state arrays and the running sums in ``carry`` left by the
+previous one (then the call must hold one schedule, since the state is per call). The caller
+(:mod:`numerics.dynamics`) runs long problems in chunks of a fraction of a second, so Ctrl-C — which Python
+only sees between compiled calls — stops a run promptly.
 """
 
 from __future__ import annotations
@@ -43,26 +49,30 @@ def _fill_history_inf(hist, s, t):
 
 
 def sgd_parts_kernel(lam, lam2, squared_mean0, lr, inv_batch, noise, threshold,
-                     bias_out, variance_out, diverged_step, sq_mean, var, record, hist_second, hist_sq_mean):
+                     bias_out, variance_out, diverged_step, sq_mean, var, record, hist_second, hist_sq_mean,
+                     t_begin, t_end, carry):
     """Plain SGD, bias and variance parts. Per step, with r = η²/B and q = r(σ² + tail + Σλ(v + p)):
     p_k ← (1 − ηλ_k)² p_k,  v_k ← (1 − ηλ_k)² v_k + r λ_k² (v_k + p_k) + q λ_k.
     """
-    n_sched, n_steps = lr.shape
+    n_sched = lr.shape[0]
     n = lam.size
     for s in range(n_sched):
-        diverged_step[s] = -1
-        sb = 0.0
-        sv = 0.0
-        for i in range(n):
-            sq_mean[i] = squared_mean0[i]
-            var[i] = 0.0
-            sb += lam[i] * squared_mean0[i]
-            if record:
-                hist_second[s, 0, i] = squared_mean0[i]
-                hist_sq_mean[s, 0, i] = squared_mean0[i]
-        bias_out[s, 0] = sb
-        variance_out[s, 0] = sv
-        for t in range(n_steps):
+        sb = carry[0]
+        sv = carry[1]
+        if t_begin == 0:
+            diverged_step[s] = -1
+            sb = 0.0
+            sv = 0.0
+            for i in range(n):
+                sq_mean[i] = squared_mean0[i]
+                var[i] = 0.0
+                sb += lam[i] * squared_mean0[i]
+                if record:
+                    hist_second[s, 0, i] = squared_mean0[i]
+                    hist_sq_mean[s, 0, i] = squared_mean0[i]
+            bias_out[s, 0] = sb
+            variance_out[s, 0] = sv
+        for t in range(t_begin, t_end):
             eta = lr[s, t]
             r = eta * eta * inv_batch[s, t]
             q = r * (noise + sb + sv)
@@ -95,23 +105,28 @@ def sgd_parts_kernel(lam, lam2, squared_mean0, lr, inv_batch, noise, threshold,
                 for i in range(n):
                     hist_second[s, t + 1, i] = var[i] + sq_mean[i]
                     hist_sq_mean[s, t + 1, i] = sq_mean[i]
+        carry[0] = sb
+        carry[1] = sv
 
 
-def sgd_loss_kernel(lam, lam2, second0, lr, inv_batch, noise, threshold, loss_out, diverged_step, second):
+def sgd_loss_kernel(lam, lam2, second0, lr, inv_batch, noise, threshold, loss_out, diverged_step, second,
+                    t_begin, t_end, carry):
     """Plain SGD, excess loss only (the fastest path). The same update, written as an increment:
     c_k ← c_k + λ_k [c_k (α + βλ_k) + q],  α = −2η, β = η²(1 + 1/B), q = (η²/B)(σ² + tail + Σλc)
     (= c_k[(1 − ηλ_k)² + η²λ_k²/B] + qλ_k; four fused multiply-adds per mode with the sum).
     """
-    n_sched, n_steps = lr.shape
+    n_sched = lr.shape[0]
     n = lam.size
     for s in range(n_sched):
-        diverged_step[s] = -1
-        total = 0.0
-        for i in range(n):
-            second[i] = second0[i]
-            total += lam[i] * second0[i]
-        loss_out[s, 0] = total
-        for t in range(n_steps):
+        total = carry[0]
+        if t_begin == 0:
+            diverged_step[s] = -1
+            total = 0.0
+            for i in range(n):
+                second[i] = second0[i]
+                total += lam[i] * second0[i]
+            loss_out[s, 0] = total
+        for t in range(t_begin, t_end):
             eta = lr[s, t]
             r = eta * eta * inv_batch[s, t]
             q = r * (noise + total)
@@ -129,36 +144,40 @@ def sgd_loss_kernel(lam, lam2, second0, lr, inv_batch, noise, threshold, loss_ou
                 _fill_inf(loss_out, s, t + 1)
                 break
             loss_out[s, t + 1] = total
+        carry[0] = total
 
 
 def momentum_kernel(lam, lam2, mean0, lr, inv_batch, momentum, noise, threshold,
                     bias_out, variance_out, diverged_step, mean_e, mean_v, var_e, cov_ev, var_v,
-                    record, hist_second, hist_sq_mean, hist_cross, hist_velocity):
+                    record, hist_second, hist_sq_mean, hist_cross, hist_velocity, t_begin, t_end, carry):
     """Heavy ball (v ← μv + g, w ← w − ηv). Means: u ← μu + λm, m ← m − ηu. Central moments, with the
     gradient-noise variance n_k = (λ_k²/B)(v_k + m_k²) + (λ_k/B)(σ² + tail + Σλ(v + m²)):
     V ← μ²V + 2μλR + λ²C + n,  R ← μR + λC − ηV',  C ← C − 2η(μR + λC) + η²V'.
     """
-    n_sched, n_steps = lr.shape
+    n_sched = lr.shape[0]
     n = lam.size
     for s in range(n_sched):
-        diverged_step[s] = -1
-        sb = 0.0
-        sv = 0.0
-        for i in range(n):
-            mean_e[i] = mean0[i]
-            mean_v[i] = 0.0
-            var_e[i] = 0.0
-            cov_ev[i] = 0.0
-            var_v[i] = 0.0
-            sb += lam[i] * mean0[i] * mean0[i]
-            if record:
-                hist_second[s, 0, i] = mean0[i] * mean0[i]
-                hist_sq_mean[s, 0, i] = mean0[i] * mean0[i]
-                hist_cross[s, 0, i] = 0.0
-                hist_velocity[s, 0, i] = 0.0
-        bias_out[s, 0] = sb
-        variance_out[s, 0] = sv
-        for t in range(n_steps):
+        sb = carry[0]
+        sv = carry[1]
+        if t_begin == 0:
+            diverged_step[s] = -1
+            sb = 0.0
+            sv = 0.0
+            for i in range(n):
+                mean_e[i] = mean0[i]
+                mean_v[i] = 0.0
+                var_e[i] = 0.0
+                cov_ev[i] = 0.0
+                var_v[i] = 0.0
+                sb += lam[i] * mean0[i] * mean0[i]
+                if record:
+                    hist_second[s, 0, i] = mean0[i] * mean0[i]
+                    hist_sq_mean[s, 0, i] = mean0[i] * mean0[i]
+                    hist_cross[s, 0, i] = 0.0
+                    hist_velocity[s, 0, i] = 0.0
+            bias_out[s, 0] = sb
+            variance_out[s, 0] = sv
+        for t in range(t_begin, t_end):
             eta = lr[s, t]
             mu = momentum[s, t]
             ib = inv_batch[s, t]
@@ -202,6 +221,8 @@ def momentum_kernel(lam, lam2, mean0, lr, inv_batch, momentum, noise, threshold,
                     hist_sq_mean[s, t + 1, i] = mean_e[i] * mean_e[i]
                     hist_cross[s, t + 1, i] = cov_ev[i] + mean_e[i] * mean_v[i]
                     hist_velocity[s, t + 1, i] = var_v[i] + mean_v[i] * mean_v[i]
+        carry[0] = sb
+        carry[1] = sv
 
 
 if HAVE_NUMBA:

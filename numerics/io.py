@@ -32,9 +32,12 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Ite
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # name the file being written (ENOSPC from write/fsync carries no file name)
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         raise
 
 

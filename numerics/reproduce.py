@@ -575,9 +575,11 @@ def write_formulas(out_dir: Path) -> Path:
 def select_experiments(only: str | None) -> tuple[str, ...]:
     """All registered names, or the comma-separated subset ``only`` (unknown names are an error)."""
     available = experiments.names()
-    if not only:
+    if only is None:
         return available
     chosen = tuple(n.strip() for n in only.split(",") if n.strip())
+    if not chosen:
+        raise ValueError(f"--only {only!r} names no experiment; expected NAME[,NAME] from: {', '.join(available)}")
     unknown = [n for n in chosen if n not in available]
     if unknown or not chosen:
         raise ValueError(f"--only {only!r}: unknown experiment(s) {unknown}; valid names: {', '.join(available)}")

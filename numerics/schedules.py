@@ -684,7 +684,7 @@ def read_schedule_csv(path: str | os.PathLike) -> np.ndarray:
     """
     where = os.fspath(path)
     try:
-        with open(where, newline="") as handle:
+        with open(where, newline="", encoding="utf-8-sig") as handle:  # a UTF-8 BOM is valid input
             rows = list(csv.reader(handle))
     except FileNotFoundError:
         raise ValueError(f"schedule file {where!r} not found") from None

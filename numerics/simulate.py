@@ -575,7 +575,14 @@ def monte_carlo(
     else:
         budget = _CPU_BLOCK_BYTES
     itemsize = np.dtype(dtype).itemsize
-    per_chunk, block_steps = _plan(model, batch_t, bool(np.any(momentum_t > 0)), runs, chunk_runs, itemsize, budget)
+    from numerics import resources
+
+    has_momentum = bool(np.any(momentum_t > 0))
+    resources.check_memory(  # the smallest chunk: one run (or chunk_runs) with one step of B inputs in flight
+        resources.simulate_bytes(chunk_runs or 1, model.features, steps, record.size, batch=float(batch_t.max()),
+                                 input_dim=model.input_dim, momentum=has_momentum) * itemsize / 8,
+        f"Monte Carlo SGD with batch {float(batch_t.max()):g} and N = {model.features} features")
+    per_chunk, block_steps = _plan(model, batch_t, has_momentum, runs, chunk_runs, itemsize, budget)
     chunk_sizes = [min(per_chunk, runs - start) for start in range(0, runs, per_chunk)]
 
     from tqdm.auto import tqdm

@@ -296,6 +296,8 @@ def compress_modes(rates, weights, *, horizon: float, order: int = 6, ratio: flo
 # ----------------------------------------------------------------------------------------------------------
 #: exact exps at least every this many multiplicative (Taylor) updates, against rounding drift
 REFRESH_EVERY = 256
+#: step × term products per compiled call of the convolution (≈ 0.05 s): Python sees Ctrl-C between calls
+CHUNK_STEP_TERMS = 1 << 25
 
 
 @_jit(inline=True)
@@ -366,22 +368,27 @@ def _decayed_sums_kernel(increments, rates, sources, out_index, lagged):  # prag
 
 
 @_jit()
-def _convolution_kernel(rates, weights, doubling, increments, source_weight, forcing, feedback, out):  # pragma: no cover
+def _convolution_kernel(rates, weights, doubling, increments, source_weight, forcing, feedback, out,
+                        k_begin, k_end, acc, decay, state):  # pragma: no cover - numba
     """out[s, k] = Σ_{i<k} source_weight[s, i] G(t_k − t_{i+1}) F[s, i], G = Σ_q weights_q e^{−rates_q u},
     t_k = Σ_{i<k} increments[s, i]; F = forcing (feedback False) or forcing + out (feedback True).
 
     A_q(k+1) = e^{−ρ_q Δ_k} A_q(k) + w_k F_k and out_k = Σ_q weights_q A_q(k).
+    Steps k_begin ≤ k < k_end only: k_begin = 0 starts each row afresh; a later chunk (one row per call)
+    continues from ``acc``, ``decay`` and ``state`` = (last increment, updates since an exact exp).
     """
     n_rows, n_steps = increments.shape
     n_q = rates.size
     rate_max = rates.max()
-    acc = np.empty(n_q)
-    decay = np.empty(n_q)
     for s in range(n_rows):
-        acc[:] = 0.0
-        last = -1.0
-        since_exact = 0
-        for k in range(n_steps):
+        if k_begin == 0:
+            acc[:] = 0.0
+            last = -1.0
+            since_exact = 0
+        else:
+            last = state[0]
+            since_exact = int(state[1])
+        for k in range(k_begin, k_end):
             total = 0.0
             for q in range(n_q):
                 total += weights[q] * acc[q]
@@ -392,10 +399,13 @@ def _convolution_kernel(rates, weights, doubling, increments, source_weight, for
             last = increments[s, k]
             for q in range(n_q):
                 acc[q] = decay[q] * acc[q] + inj
-        total = 0.0
-        for q in range(n_q):
-            total += weights[q] * acc[q]
-        out[s, n_steps] = total
+        state[0] = last
+        state[1] = since_exact
+        if k_end == n_steps:
+            total = 0.0
+            for q in range(n_q):
+                total += weights[q] * acc[q]
+            out[s, n_steps] = total
 
 
 def _increments_2d(increments) -> np.ndarray:
@@ -444,7 +454,24 @@ def exp_sum_convolution(terms: ExpSum, increments, source_weight, forcing, *, fe
     if f.shape[0] != inc.shape[0] or f.shape[1] < inc.shape[1]:
         raise ValueError(f"forcing of shape {f.shape} does not cover increments of shape {inc.shape}")
     out = np.empty((inc.shape[0], inc.shape[1] + 1))
-    _convolution_kernel(terms.rates, terms.weights, int(terms.doubling), inc, w, f, bool(feedback), out)
+    n_rows, n_steps = inc.shape
+    n_q = terms.rates.size
+    acc, decay, state = np.zeros(n_q), np.ones(n_q), np.zeros(2)
+
+    def call(rows: slice, k_begin: int, k_end: int) -> None:
+        _convolution_kernel(terms.rates, terms.weights, int(terms.doubling), inc[rows], w[rows], f[rows],
+                            bool(feedback), out[rows], k_begin, k_end, acc, decay, state)
+
+    # Chunks of about CHUNK_STEP_TERMS step-terms per compiled call, so Ctrl-C is seen between calls.
+    per_call = max(1, CHUNK_STEP_TERMS // max(n_q, 1))
+    if n_steps <= per_call:
+        group = max(1, per_call // max(n_steps, 1))
+        for s0 in range(0, n_rows, group):
+            call(slice(s0, s0 + group), 0, n_steps)
+    else:
+        for s in range(n_rows):
+            for k0 in range(0, n_steps, per_call):
+                call(slice(s, s + 1), k0, min(k0 + per_call, n_steps))
     return out
 
 

@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from numerics.cli.common import FIGURE_FORMATS, check_output, integer, read_json_file
 from numerics.io import atomic_savefig, atomic_write
 
 
@@ -23,11 +24,11 @@ def add_parser(subparsers) -> None:
         "(linear warmup, then a piecewise-linear schedule; monotone by default). Writes step,lr CSV.",
     )
     p.add_argument("fit_json", metavar="FIT_JSON", help="fit.json written by lrwb fit")
-    p.add_argument("--steps", type=int, required=True, help="horizon K in steps")
+    p.add_argument("--steps", type=integer, required=True, help="horizon K in steps")
     p.add_argument("--peak-max", type=float, required=True, help="largest learning rate allowed")
     p.add_argument("--law", default=None, help="which fitted law to use (default: mpl if present, else the first)")
-    p.add_argument("--warmup", type=int, default=None, help="warmup steps (default: the fitted runs' warmup)")
-    p.add_argument("--knots", type=int, default=24, help="schedule knots (default %(default)s)")
+    p.add_argument("--warmup", type=integer, default=None, help="warmup steps (default: the fitted runs' warmup)")
+    p.add_argument("--knots", type=integer, default=24, help="schedule knots (default %(default)s)")
     p.add_argument("--non-monotone", action="store_true", help="allow the schedule to increase after warmup")
     p.add_argument("--figure", metavar="FILE", help="also plot the predicted curves (PNG or PDF)")
     p.add_argument("--out", metavar="FILE", required=True, help="schedule CSV to write (a .json sidecar too)")
@@ -38,21 +39,49 @@ def run(args: argparse.Namespace) -> int:
     from numerics.design import design_schedule, write_design_csv
     from numerics.fit import FitResult
 
+    from numerics import resources
+
+    # output targets, sizes and the fit file are all checked before the optimisation starts
+    out = check_output(args.out, "--out")
+    check_output(out.with_suffix(".json"), "--out (its .json sidecar)")
+    if args.figure is not None:
+        check_output(args.figure, "--figure", formats=FIGURE_FORMATS)
     path = Path(args.fit_json)
-    if not path.is_file():
-        raise FileNotFoundError(f"fit file {path} not found")
-    info = json.loads(path.read_text())
-    laws = info.get("laws") or {}
+    info = read_json_file(path, "fit file", expect="the fit.json written by lrwb fit")
+    laws = info.get("laws")
+    if laws is not None and not isinstance(laws, dict):
+        raise ValueError(f"{path}: 'laws' is a {type(laws).__name__}, expected an object of fitted laws "
+                         "(the fit.json written by lrwb fit)")
     if not laws:
-        raise ValueError(f"{path}: no fitted laws in it")
+        raise ValueError(f"{path}: no fitted laws in it (expected the fit.json written by lrwb fit)")
     name = args.law or ("mpl" if "mpl" in laws else next(iter(laws)))
     if name not in laws:
         raise ValueError(f"--law {name!r} not in {path}; fitted laws: {', '.join(laws)}")
-    fit = FitResult.from_dict(laws[name])
-    warmup = int(info.get("warmup", 0)) if args.warmup is None else args.warmup
+    entry = laws[name]
+    lacking = [k for k in ("law", "params") if not isinstance(entry, dict) or k not in entry]
+    if lacking or not isinstance(entry.get("params"), dict):
+        raise ValueError(f"{path}: fitted law {name!r} lacks {', '.join(lacking) or 'a params object'} "
+                         "(expected the fit.json written by lrwb fit)")
+    try:
+        fit = FitResult.from_dict(entry)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: fitted law {name!r} is malformed ({type(err).__name__}: {err})") from None
+    try:
+        warmup = int(info.get("warmup", 0)) if args.warmup is None else args.warmup
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: warmup = {info.get('warmup')!r} is not an integer number of steps") from None
+    if args.steps < 10:
+        raise ValueError(f"--steps = {args.steps} must be >= 10")
+    if args.knots < 2:
+        raise ValueError(f"--knots = {args.knots} must be >= 2")
+    if warmup < 0:
+        raise ValueError(f"--warmup = {warmup} must be >= 0")
+    if args.knots >= args.steps - warmup:
+        raise ValueError(f"--knots = {args.knots} must be < --steps − warmup = {args.steps} − {warmup} = "
+                         f"{args.steps - warmup} (one knot per step at most)")
+    resources.check_memory(resources.per_step_schedule_bytes(args.steps) * 4, f"design with --steps {args.steps}")
     design = design_schedule(fit, args.steps, args.peak_max, warmup=warmup, monotone=not args.non_monotone,
                              knots=args.knots)
-    out = Path(args.out)
     write_design_csv(out, design.lr)
     meta = design.to_dict()
     meta.pop("lr")

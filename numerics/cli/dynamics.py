@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import (add_allow_unstable, add_model_arguments, emit_csv, report_warnings,
-                                 schedule_from_args, spectrum_from_args)
+from numerics.cli.common import (add_allow_unstable, add_model_arguments, check_model_args, check_output,
+                                 check_steps, emit_csv, report_warnings, schedule_from_args, spectrum_from_args)
 
 # Above this many mode-steps the high-precision path takes minutes (≈ 10 µs per mode-step): say so.
 _SLOW_PRECISION_WORK = 2e7
@@ -57,8 +57,24 @@ def summary(curve, batch: float, momentum: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numerics import resources
     from numerics.dynamics import expected_loss
     from numerics.dynamics_mp import expected_loss_mp
+
+    # Everything checkable is checked before any work: the output target, the numbers, the memory.
+    if args.out is not None:
+        check_output(args.out, "--out")
+    if args.precision is not None and args.precision < 1:
+        raise ValueError(f"--precision = {args.precision} must be >= 1 significant digits (e.g. 50)")
+    check_model_args(args)
+    steps = check_steps(args)
+    resources.check_memory(resources.dynamics_bytes(1, steps, args.features, momentum=bool(args.momentum)),
+                           f"--steps {steps} with --features {args.features}")
+    if args.precision is None:
+        note = resources.long_run_note(resources.DYNAMICS_SECONDS_PER_MODE_STEP * steps * args.features,
+                                       f"N·T = {steps * args.features:.3g} mode-steps")
+        if note:
+            print(f"lrwb dynamics: {note}", file=sys.stderr)
     lr = schedule_from_args(args)
     spectrum = spectrum_from_args(args)
     options = dict(sigma=args.sigma, batch=args.batch, momentum=args.momentum, allow_unstable=args.allow_unstable)

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from numerics.cli.common import check_output, integer
 from numerics.io import atomic_savefig, atomic_write
 
 LAW_CHOICES = ("fsl", "mpl", "momentum", "all")
@@ -45,21 +46,21 @@ def add_parser(subparsers) -> None:
     p.add_argument("--fit-on", metavar="RUN[,RUN]", help="runs to fit on (default: the source's split, or every run)")
     p.add_argument("--predict", metavar="RUN,...", help="runs to predict (default: every other run)")
     p.add_argument("--schedule", metavar="SPEC", help="per-step schedule for runs whose lr is not logged per step")
-    p.add_argument("--warmup", type=int, default=None,
+    p.add_argument("--warmup", type=integer, default=None,
                    help="warmup steps: LR drops count after it (default 0; multipower 2160, lr-scheduling 300)")
     p.add_argument("--beta", type=float, default=None, help="tie the FSL γ to 1 − 1/β (default: γ free)")
     p.add_argument("--warmup-drops", choices=("auto", "on", "off"), default="auto",
                    help="count the warmup's LR increases as (negative) drops: on, off, or auto = each law's default "
                    "(mpl on, as its authors' code; fsl and momentum off)")
-    p.add_argument("--starts", type=int, default=2,
+    p.add_argument("--starts", type=integer, default=2,
                    help="polished starts of the converged method (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=integer, default=0,
                    help="seed of the random starts and the bootstrap (default %(default)s)")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+    p.add_argument("--bootstrap", type=integer, default=0, metavar="N",
                    help="residual block-bootstrap replicates for parameter uncertainty (default: none)")
-    p.add_argument("--block", type=int, default=None, help="bootstrap block length in points (default ⌈n^{1/3}⌉)")
+    p.add_argument("--block", type=integer, default=None, help="bootstrap block length in points (default ⌈n^{1/3}⌉)")
     p.add_argument("--ema", type=float, default=None, help="EMA weight to smooth the fitted losses (default: none)")
-    p.add_argument("--start-step", type=int, default=None, help="ignore logged points before this step")
+    p.add_argument("--start-step", type=integer, default=None, help="ignore logged points before this step")
     p.add_argument("--loss-tag", default="train/loss", help="TensorBoard loss scalar (default %(default)s)")
     p.add_argument("--lr-tag", default="train/lr", help="TensorBoard learning-rate scalar (default %(default)s)")
     p.add_argument("--data-root", default=None, help="data folder for multipower:/lr-scheduling: "
@@ -135,6 +136,15 @@ def load_sources(args) -> list[CurveSource]:
             print(f"lrwb fit: warning: {w.message}")
         sources.append(CurveSource("", curves, tuple(curves), ()))
     fit_on, predict = _split(args.fit_on), _split(args.predict)
+    for flag, given, names in (("--fit-on", args.fit_on, fit_on), ("--predict", args.predict, predict)):
+        if given is not None and not names:
+            raise ValueError(f"{flag} {given!r} names no run; expected RUN[,RUN]")
+        if len(set(names)) < len(names):
+            raise ValueError(f"{flag} names a run twice: {given!r}")
+    both = [n for n in predict if n in fit_on]
+    if both:
+        raise ValueError(f"run(s) {', '.join(both)} in both --fit-on and --predict; a fitted run cannot also be "
+                         "a prediction (its error would be the fit residual): drop it from one of them")
     if (fit_on or predict) and len(sources) > 1:
         raise ValueError(f"--fit-on/--predict name runs of one source; {spec} has {len(sources)} sources")
     out = []
@@ -169,13 +179,14 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--starts = {args.starts} must be >= 1")
     if args.bootstrap < 0 or args.bootstrap == 1:
         raise ValueError(f"--bootstrap = {args.bootstrap} must be 0 (off) or >= 2 replicates")
+    if args.ema is not None and not 0 <= args.ema < 1:
+        raise ValueError(f"--ema = {args.ema} must lie in [0, 1)")
+    # the output folder is checked first and created only when the first file is written (atomic_write)
+    out = check_output(args.out, "--out", kind="dir")
     sources = load_sources(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     summary = []
     for src in sources:
         folder = out / src.name if len(sources) > 1 else out
-        folder.mkdir(parents=True, exist_ok=True)
         if len(sources) > 1:
             print(f"\n== {src.name}: fit on {len(src.fit_on)} run(s), predict {len(src.predict)} ==")
         summary += _fit_source(src, args, folder)

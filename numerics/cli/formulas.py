@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import sys
+from collections import Counter
 
+from numerics.cli.common import check_output
 from numerics.io import atomic_write
 
 
 def parse_eval(text: str) -> dict[str, float]:
     """``a=2.7,b=1.6,batch=5`` -> {"a": 2.7, "b": 1.6, "batch": 5.0} (values validated later by theory)."""
+    import math
+
     point: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"--eval item {item!r} is not of the form NAME=VALUE (e.g. a=3.5,b=2,batch=5)")
+        key = key.strip()
+        if key in point:
+            raise ValueError(f"--eval gives {key!r} twice ({key}={point[key]:g} and {key}={value.strip()}); "
+                             "give each name once")
         try:
-            point[key.strip()] = float(value)
+            number = float(value)
         except ValueError:
-            raise ValueError(f"--eval value {value!r} for {key.strip()!r} is not a number") from None
+            raise ValueError(f"--eval value {value!r} for {key!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"--eval value {value.strip()!r} for {key!r} must be a finite number")
+        point[key] = number
+    if not point:
+        raise ValueError(f"--eval {text!r} gives no NAME=VALUE pair (e.g. a=3.5,b=2,batch=5)")
     return point
 
 
@@ -43,17 +58,50 @@ def select_results(only: str | None):
     from theory.results import registry
 
     reg = registry()
-    if not only:
+    if only is None:
         return list(reg)
-    return [reg.get(name.strip()) for name in only.split(",") if name.strip()]
+    names = [name.strip() for name in only.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"--only {only!r} names no result; expected NAME[,NAME] (see lrwb formulas for the names)")
+    return [reg.get(name) for name in dict.fromkeys(names)]
+
+
+def coverage_warning(records: list[dict], point: dict[str, float]) -> str | None:
+    """One line when --eval evaluated only some results: how many, and which values the others need."""
+    skipped = [r for r in records if not r["applicable"]]
+    if not skipped:
+        return None
+    missing: Counter = Counter()
+    outside = 0
+    for r in skipped:
+        match = re.search(r"needs values for (.+)$", r.get("reason", ""))
+        if match:
+            missing.update(name.strip() for name in match.group(1).split(","))
+        else:
+            outside += 1
+    given = ",".join(f"{k}={v:g}" for k, v in point.items())
+    parts = []
+    if missing:
+        parts.append("missing values: " + ", ".join(f"{name} (needed by {n})" for name, n in missing.most_common()))
+    if outside:
+        parts.append(f"{outside} outside their regime or not finite here")
+    return (f"evaluated {len(records) - len(skipped)} of {len(records)} results at {given}; "
+            f"{len(skipped)} not evaluated: " + "; ".join(parts))
 
 
 def run(args: argparse.Namespace) -> int:
     from theory import export
 
+    for flag, target in (("--latex", args.latex), ("--markdown", args.markdown), ("--json", args.json)):
+        if target is not None:
+            check_output(target, flag)
     results = select_results(args.only)
-    point = parse_eval(args.eval) if args.eval else None
+    point = parse_eval(args.eval) if args.eval is not None else None
     records = export.json_records(results, point) if point is not None else None
+    if records is not None:
+        warning = coverage_warning(records, point)
+        if warning:
+            print(f"lrwb formulas: warning: {warning}", file=sys.stderr)
 
     if not args.quiet:
         if point is not None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import DEFAULTS, add_allow_unstable, quiet_stability_warnings, report_warnings
+from numerics.cli.common import (DEFAULTS, add_allow_unstable, check_finite, check_output, integer,
+                                 quiet_stability_warnings, report_warnings)
 from numerics.io import atomic_write
 
 
@@ -29,8 +30,8 @@ def add_parser(subparsers) -> None:
                        description="FSL loss curve: step,lr,intrinsic_time,loss,signal,noise,approx (PLRF units).")
     _exponents(c)
     c.add_argument("--schedule", required=True, help="schedule spec, e.g. cosine:0.2,0 or wsd:0.3,0.2,0.003")
-    c.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="horizon K in steps (default %(default)s)")
-    c.add_argument("--features", type=int, default=None,
+    c.add_argument("--steps", type=integer, default=DEFAULTS["steps"], help="horizon K in steps (default %(default)s)")
+    c.add_argument("--features", type=integer, default=None,
                    help="model size M: mode-sum form with exact constants (default: power-law form, unit constants)")
     c.add_argument("--tail", action="store_true", help="with --features: include δ_M = Σ_{j>M} j^{-(sβ+1)}")
     c.add_argument("--sigma", type=float, default=DEFAULTS["sigma"], help="label-noise std σ (default %(default)s)")
@@ -56,11 +57,11 @@ def add_parser(subparsers) -> None:
                        "gradient, NumPy); writes step,lr and prints the comparison with the power decay / WSD-like "
                        "shape and the stationarity law η ∝ (1 + u)^{(2β−1)/(2β)}.")
     _exponents(o)
-    o.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="horizon K in steps (default %(default)s)")
+    o.add_argument("--steps", type=integer, default=DEFAULTS["steps"], help="horizon K in steps (default %(default)s)")
     o.add_argument("--eta-max", type=float, default=DEFAULTS["eta_max"], help="LR cap η_max (default %(default)s)")
     o.add_argument("--sigma", type=float, default=DEFAULTS["sigma"], help="label-noise std σ (default %(default)s)")
     o.add_argument("--batch", type=float, default=1.0, help="batch size B >= 1 (default %(default)s)")
-    o.add_argument("--features", type=int, default=None, help="mode-sum form with M features (default power laws)")
+    o.add_argument("--features", type=integer, default=None, help="mode-sum form with M features (default power laws)")
     o.add_argument("--out", metavar="FILE", required=True, help="CSV file step,lr to write")
     o.add_argument("--allow-unstable", action="store_true",
                    help="keep an --eta-max above the stability bound (default: clip it to the bound, with a warning); "
@@ -71,6 +72,18 @@ def add_parser(subparsers) -> None:
 def _exponents(p: argparse.ArgumentParser) -> None:
     p.add_argument("--s", type=float, required=True, help="source exponent s > 0")
     p.add_argument("--beta", type=float, required=True, help="capacity exponent beta > 1")
+
+
+def _check_sizes(args, what: str, bytes_needed: float) -> None:
+    """Finite numbers, M >= 1, and the memory of the run and of the top-M spectrum below the limit."""
+    from numerics import resources
+
+    check_finite(args, "s", "beta", "sigma", "eta_max")
+    if args.features is not None:
+        if args.features < 1:
+            raise ValueError(f"--features = {args.features} must be >= 1")
+        bytes_needed += resources.spectrum_bytes(args.features)
+    resources.check_memory(bytes_needed, what)
 
 
 def _model(args):
@@ -97,11 +110,17 @@ def format_curve_csv(curve) -> str:
 
 
 def run_curve(args: argparse.Namespace) -> int:
+    from numerics import resources
     from numerics.fsl import fsl_curve
     from numerics.schedules import parse_schedule
 
+    if args.out is not None:
+        check_output(args.out, "--out")
     if args.steps < 1:
         raise ValueError(f"--steps = {args.steps} must be >= 1")
+    _check_sizes(args, f"fsl curve with --steps {args.steps}" + (f" and --features {args.features}"
+                                                                  if args.features else ""),
+                 resources.fsl_curve_bytes(args.steps, 128 if args.iterate == "volterra" else 64))
     model = _model(args)
     lr = parse_schedule(args.schedule).values(args.steps)
     curve = fsl_curve(model, lr, batch=args.batch, iterate=args.iterate, allow_unstable=args.allow_unstable)
@@ -118,19 +137,28 @@ def run_curve(args: argparse.Namespace) -> int:
 
 
 def run_table1(args: argparse.Namespace) -> int:
-    from numerics.fsl_table1 import run_table1 as build
+    from numerics.fsl_table1 import parse_cells, run_table1 as build
 
+    check_output(args.out, "--out", kind="dir")
     cells = None if args.cells == "all" else [c.strip() for c in args.cells.split(",") if c.strip()]
+    if cells is not None and not cells:
+        raise ValueError(f"--cells {args.cells!r} names no cell; expected all or a comma-separated subset of "
+                         "data-easy,data-hard,compute-easy,compute-hard")
+    parse_cells(cells)  # unknown names fail here, before any optimisation
     table = build(args.out, size=args.size, cells=cells)
     print(table.markdown())
     return 0 if table.all_pass else 1
 
 
 def run_optimal(args: argparse.Namespace) -> int:
+    from numerics import resources
     from numerics.fsl_optimal import optimal_schedule, write_optimal_csv
 
+    check_output(args.out, "--out")
     if args.steps < 2:
         raise ValueError(f"--steps = {args.steps} must be >= 2")
+    # L-BFGS-B keeps ~2·10 correction vectors of K plus the FSL curve's arrays and its gradient
+    _check_sizes(args, f"fsl optimal with --steps {args.steps}", resources.fsl_curve_bytes(args.steps) * 4)
     model = _model(args)
     with quiet_stability_warnings():
         result = optimal_schedule(model, args.steps, eta_max=args.eta_max, batch=args.batch,

@@ -22,8 +22,8 @@ import argparse
 
 import sys
 
-from numerics.cli.common import (DEFAULTS, add_allow_unstable, check_steps, emit_csv, quiet_stability_warnings,
-                                 report_warnings, spectrum_from_args)
+from numerics.cli.common import (DEFAULTS, add_allow_unstable, check_model_args, check_output, check_steps, emit_csv,
+                                 integer, quiet_stability_warnings, report_warnings, spectrum_from_args)
 
 
 def add_parser(subparsers) -> None:
@@ -37,16 +37,16 @@ def add_parser(subparsers) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--a", type=float, default=DEFAULTS["a"], help="task exponent a > 1 (default %(default)s)")
     g.add_argument("--b", type=float, default=DEFAULTS["b"], help="spectrum exponent b > 1 (default %(default)s)")
-    g.add_argument("--features", type=int, default=DEFAULTS["features"], help="model size N (default %(default)s)")
+    g.add_argument("--features", type=integer, default=DEFAULTS["features"], help="model size N (default %(default)s)")
     g.add_argument("--sigma", type=float, default=DEFAULTS["sigma"], help="label-noise std σ (default %(default)s)")
     g.add_argument("--batch", type=float, default=DEFAULTS["batch"],
                    help="batch size B >= 1; with --optimize-batch the mean batch (budget B·T) (default %(default)s)")
-    g.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="horizon T in steps (default %(default)s)")
+    g.add_argument("--steps", type=integer, default=DEFAULTS["steps"], help="horizon T in steps (default %(default)s)")
     g.add_argument("--tail", action="store_true", help="top-N model with the untrained tail δ_N")
     o = p.add_argument_group("optimisation")
     o.add_argument("--eta-max", type=float, default=DEFAULTS["eta_max"],
                    help="upper bound on η_t (with --optimize-momentum: on the authors' η) (default %(default)s)")
-    o.add_argument("--window", type=int, default=None,
+    o.add_argument("--window", type=integer, default=None,
                    help="minimise the mean excess loss over the last WINDOW steps instead of the final loss")
     o.add_argument("--baselines", action="store_true",
                    help="also tune the constant, power-law, cosine, linear and WSD baselines and print them")
@@ -82,7 +82,16 @@ def format_csv(lr, loss, *, momentum=None, batch=None) -> str:
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    from numerics import resources
+
+    if args.out is not None:
+        check_output(args.out, "--out")
     check_steps(args)
+    check_model_args(args)
+    if args.window is not None and not 1 <= args.window <= args.steps:
+        raise ValueError(f"--window = {args.window} must lie in [1, --steps = {args.steps}]")
+    resources.check_memory(resources.control_bytes(args.steps, args.features, momentum=args.optimize_momentum),
+                           f"optimize with --steps {args.steps} and --features {args.features}")
     if not args.eta_max > 0:
         raise ValueError(f"--eta-max = {args.eta_max} must be > 0")
     if args.optimize_momentum and args.optimize_batch:

@@ -55,13 +55,16 @@ def _print_record(record) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from numerics import experiments
-    from numerics.reproduce import reproduce
+    from numerics.cli.common import check_output
+    from numerics.reproduce import reproduce, select_experiments
 
     if args.list:
         for name in experiments.names():
             entry = experiments.spec(name)
             print(f"{name:<18} {entry.budget_s:>4.0f} s  {entry.title} ({entry.source})")
         return 0
+    select_experiments(args.only)  # unknown or empty --only fails here, before the output folder is made
+    check_output(args.out, "--out", kind="dir")
     outcome = reproduce(args.out, quick=args.quick, only=args.only, device=args.device, force=args.force,
                         progress=args.progress, on_record=_print_record)
     failed = [c for c in outcome.claims if not c.passed]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.cli.common import (add_allow_unstable, add_model_arguments, check_steps, emit_csv, report_warnings,
-                                 schedule_from_args, spectrum_from_args)
+from numerics.cli.common import (add_allow_unstable, add_model_arguments, check_model_args, check_output, check_steps,
+                                 emit_csv, integer, report_warnings, schedule_from_args, spectrum_from_args)
 
 DEFAULT_RUNS = 1000
 
@@ -27,15 +27,15 @@ def add_parser(subparsers) -> None:
     )
     add_model_arguments(p)
     g = p.add_argument_group("simulation")
-    g.add_argument("--runs", type=int, default=DEFAULT_RUNS,
+    g.add_argument("--runs", type=integer, default=DEFAULT_RUNS,
                    help="independent runs R (default %(default)s; the standard error falls as 1/√R)")
     g.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library (default %(default)s)")
     g.add_argument("--device", default="cpu",
                    help="cpu or cuda[:INDEX] (torch only; falls back to cpu with a warning; default %(default)s)")
     g.add_argument("--dtype", choices=DTYPES, default="float64", help="simulation precision (default %(default)s)")
-    g.add_argument("--points", type=int, default=50,
+    g.add_argument("--points", type=integer, default=50,
                    help="at most this many log-spaced recorded steps, 0 and T included (default %(default)s)")
-    g.add_argument("--chunk-runs", type=int, default=None, help="runs simulated at once (default: memory-bounded)")
+    g.add_argument("--chunk-runs", type=integer, default=None, help="runs simulated at once (default: memory-bounded)")
     g.add_argument("--progress", action="store_true", help="show a progress bar (default: only when stderr is a TTY)")
     g.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
     add_allow_unstable(g)
@@ -59,11 +59,26 @@ def summary(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numerics import resources
     from numerics.simulate import default_record_steps, monte_carlo
 
+    if args.out is not None:
+        check_output(args.out, "--out")
     check_steps(args)
     if args.points < 2:
         raise ValueError(f"--points = {args.points} must be >= 2 (step 0 and step T)")
+    if args.runs < 1:
+        raise ValueError(f"--runs = {args.runs} must be >= 1")
+    check_model_args(args)
+    if not args.batch >= 1:
+        raise ValueError(f"--batch = {args.batch:g} must be >= 1")
+    points = args.points
+    input_dim = (args.input_dim or 10 * args.features) if args.model == "random" else args.features
+    # the smallest chunk the engine can run: one run with one step of B inputs in flight
+    resources.check_memory(
+        resources.simulate_bytes(min(args.runs, args.chunk_runs or 1), args.features, args.steps, points,
+                                 batch=args.batch, input_dim=input_dim, momentum=bool(args.momentum)),
+        f"simulate with --batch {args.batch:g}, --features {args.features}, --steps {args.steps}")
     spectrum = spectrum_from_args(args)
     lr = schedule_from_args(args)
     try:
