@@ -355,10 +355,13 @@ class SweepRun:
             lines.append(f"| {q} | `{THEORY_NAMES[q]}` | {passed} | {failed} | {missing} | {worst} |")
         if self.errors:
             lines += ["", "Errors: " + "; ".join(f"({p.a:g}, {p.b:g}): {e}" for p, e in self.errors.items())]
-        lines += ["", f"Computed {len(self.computed)} points, {len(self.cached)} from the cache; "
-                      f"{self.workers} workers at {self.scheduler}. Wall {self.wall_s:.1f} s vs Σ CPU / workers "
-                      f"{self.ideal_s:.1f} s (ratio {self.efficiency_ratio:.2f}; vs Σ task wall / workers: "
-                      f"{self.scheduling_ratio:.2f}); cluster start {self.startup_s:.1f} s."]
+        if not self.computed:
+            lines += ["", f"Computed 0 points, {len(self.cached)} from the cache (no cluster started)."]
+        else:
+            lines += ["", f"Computed {len(self.computed)} points, {len(self.cached)} from the cache; "
+                          f"{self.workers} workers at {self.scheduler}. Wall {self.wall_s:.1f} s vs Σ CPU / workers "
+                          f"{self.ideal_s:.1f} s (ratio {self.efficiency_ratio:.2f}; vs Σ task wall / workers: "
+                          f"{self.scheduling_ratio:.2f}); cluster start {self.startup_s:.1f} s."]
         return "\n".join(lines)
 
 

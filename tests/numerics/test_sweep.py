@@ -106,14 +106,21 @@ def test_interrupted_sweep_resumes_from_the_cache_and_recomputes_a_corrupt_file(
 
 def test_cli_runs_on_an_existing_scheduler(cluster, tmp_path, capsys):
     address = cluster.scheduler.address
-    code = main(["sweep", "--scheduler", address, "--a", "2", "--b", "3,4", "--steps", "40,80,160", "--reach", "0.5",
-                 "--max-features", "48", "--out", str(tmp_path), "--no-figures", "--no-progress"])
+    argv = ["sweep", "--scheduler", address, "--a", "2", "--b", "3,4", "--steps", "40,80,160", "--reach", "0.5",
+            "--max-features", "48", "--out", str(tmp_path), "--no-figures", "--no-progress"]
+    code = main(argv)
     captured = capsys.readouterr()
     out = captured.out
     assert code == 0, captured.err
     assert "Computed 2 points, 0 from the cache; 2 workers" in out
     assert len(list((tmp_path / "points").glob("*.json"))) == 2
+    table_lines = (tmp_path / "phase_diagram.csv").read_text().count("\n")
     assert "| zeta_opt | `zeta_T_optimal_schedule` |" in out
+    # the same command again: everything from the cache, the same table
+    assert main(argv) == 0
+    again = capsys.readouterr().out
+    assert "Computed 0 points, 2 from the cache" in again
+    assert (tmp_path / "phase_diagram.csv").read_text().count("\n") == table_lines
 
 
 def test_experiment_is_registered_and_turns_rows_into_claims(cluster, tmp_path):
