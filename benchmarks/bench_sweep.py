@@ -4,7 +4,7 @@ Run: ``python benchmarks/bench_sweep.py`` (default: the quick grid, 42 points, a
 processes with 1 thread each, 3 repeats, each into a fresh cache so every point is computed).
 
 For each repeat it prints the wall time from the first submission to the last result, the sum of the tasks' own
-CPU times (thread time inside :func:`numerics.phase_diagram.evaluate_point`), the ideal wall time Σ CPU / workers
+CPU times (the worker process's CPU time while :func:`numerics.phase_diagram.evaluate_point` runs), the ideal wall time Σ CPU / workers
 and their ratio (target ≤ 1.3: scheduling, serialisation, worker start-up imports and load imbalance together
 cost at most 30%), plus the cluster start-up and the load average around the run (the ratio is only meaningful
 on otherwise idle cores: other processes stretch the wall time, not the CPU time; the last column, wall against

@@ -178,14 +178,16 @@ def evaluate_point(a: float, b: float, settings: SweepSettings) -> dict:
     """The raw numbers of one grid point (plain JSON types; see the module docstring).
 
     Pure and idempotent: the same (a, b, settings) and code give the same numbers, so the result can be cached
-    and a task rerun anywhere. ``cpu_s`` is the task's own CPU time (thread time), ``wall_s`` its wall time.
+    and a task rerun anywhere. ``cpu_s`` is the CPU time of the worker process while the task ran (process
+    time: long compiled calls run in a helper thread, :func:`numerics.resources.interruptible`, so the task
+    thread's own time would miss them; a worker runs one task at a time), ``wall_s`` its wall time.
     """
     from numerics.control import best_constant, optimal_schedules
     from numerics.spectra import power_law_spectrum
 
     point = check_point(a, b)
     _single_threaded()
-    wall0, cpu0 = time.perf_counter(), time.thread_time()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     features = features_for(point.b, settings)
     spectrum = power_law_spectrum(point.a, point.b, features, tail=True)
     kw = dict(sigma=settings.sigma, batch=settings.batch, eta_max=settings.eta_max)
@@ -223,7 +225,7 @@ def evaluate_point(a: float, b: float, settings: SweepSettings) -> dict:
         "kappa_by_horizon": kappas,
         "kappa": kappas[-1],
         "kappa_error": kappa_error,
-        "cpu_s": time.thread_time() - cpu0,
+        "cpu_s": time.process_time() - cpu0,
         "wall_s": time.perf_counter() - wall0,
         "host": socket.gethostname(),
         "pid": os.getpid(),
