@@ -1,6 +1,7 @@
 """Benchmark of ``lrwb sweep`` on Dask: the sweep's wall time against (Σ task CPU time) / workers.
 
-Run: ``python benchmarks/bench_sweep.py`` (default: the quick grid, 42 points, a local cluster of 2 worker
+Run: ``python benchmarks/bench_sweep.py`` from the repository root (``PYTHONPATH=.`` when the installed package is
+another checkout) (default: the quick grid, 42 points, a local cluster of 2 worker
 processes with 1 thread each, 3 repeats, each into a fresh cache so every point is computed).
 
 For each repeat it prints the wall time from the first submission to the last result, the sum of the tasks' own
