@@ -328,7 +328,7 @@ def _plot(ladders, fits, out: Path) -> list[Path]:
 
 
 @experiment("plrf_anneal", title="Hard-phase anneal length T − t_s against T",
-            source="Bordelon & Mori, Figs. 6–7; plrf.md §4", budget_s=40)
+            source="Bordelon & Mori, Figs. 6–7; plrf.md §4", budget_s=30)
 def plrf_anneal(out_dir, quick: bool = True, *, horizons=None, problems=None) -> AnnealResult:
     """Both problems' ladders, fits, CSVs and the figure. Overrides (for tests): ``horizons``, ``problems``
     (a subset of :data:`PROBLEMS`). ``runtime_s`` counts the computation (not the file output)."""

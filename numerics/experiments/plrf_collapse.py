@@ -377,7 +377,7 @@ def _plot(ladder: Ladder, control: Ladder | None, rows, out: Path) -> list[Path]
 
 
 @experiment("plrf_collapse", title="Easy-phase collapse of the optimal schedule onto T^{b/a-1} f(t/T)",
-            source="Bordelon & Mori, collapse notebook (a=2.5, b=1.2)", budget_s=50)
+            source="Bordelon & Mori, collapse notebook (a=2.5, b=1.2)", budget_s=40)
 def plrf_collapse(out_dir, quick: bool = True, *, horizons=None, features: int = FEATURES,
                   control_horizons_override=None, control: bool = True,
                   control_features: int | None = None) -> CollapseResult:

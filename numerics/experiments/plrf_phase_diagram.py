@@ -62,7 +62,7 @@ class PhaseDiagramResult:
 
 
 @experiment("plrf_phase_diagram", title="Phase diagram: the PLRF exponents across the (a, b) plane (Dask sweep)",
-            source=SOURCE, budget_s=90)
+            source=SOURCE, budget_s=120)
 def plrf_phase_diagram(out_dir, quick: bool = True, *, points=None, settings: SweepSettings | None = None,
                        scheduler: str | None = None) -> PhaseDiagramResult:
     """The quick sweep on a local cluster of this machine's cores (``quick=False``: the full sweep, 110 points,
