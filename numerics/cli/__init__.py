@@ -27,7 +27,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 # Sub-command modules, in the order ``lrwb --help`` lists them.
-COMMANDS = ("reproduce", "formulas", "dynamics", "simulate", "optimize", "fsl", "fit", "design")
+COMMANDS = ("reproduce", "formulas", "dynamics", "simulate", "optimize", "fsl", "fit", "design", "sweep")
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h)

@@ -59,6 +59,7 @@ _MODULES = (
     "numerics.experiments.plrf_anneal",
     "numerics.experiments.plrf_batch_ramp",
     "numerics.experiments.plrf_hyperparameters",
+    "numerics.experiments.plrf_phase_diagram",
     "numerics.experiments.fsl_fig1",
     "numerics.experiments.fsl_table1",
     "numerics.experiments.fsl_optimal",

@@ -571,7 +571,7 @@ def _plot(result: OptimalResult, out: Path) -> list[Path]:
 
 
 @experiment(NAME, title="Optimal schedules under the FSL vs power decay / WSD-like shapes and the exact optimum",
-            source="Li et al. 2026 (FSL-optimal schedules); fsl.md §4", budget_s=30)
+            source="Li et al. 2026 (FSL-optimal schedules); fsl.md §4", budget_s=25)
 def fsl_optimal(out_dir, quick: bool = True, *, easy=None, hard=None, exact=None, shapes=None) -> OptimalResult:
     """Compute the FSL optima, the exact optima and the fixed shapes; write the table, schedules and figure.
     ``easy``/``hard``/``exact``/``shapes`` override the horizon lists (for tests)."""

@@ -53,6 +53,8 @@ import sympy as sp
 from numerics.control import OptimalSchedule, optimal_schedules
 from numerics.experiments import experiment
 from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim
+from numerics.exponents import (anneal_start, anneal_stationarity_exponent, fit_with_error, is_resolved,
+                                 local_slopes)
 from numerics.io import atomic_write, save_figure
 from numerics.spectra import power_law_spectrum
 from theory import params as P
@@ -207,47 +209,6 @@ def anneal_horizons(quick: bool = True, problem: str = "claim") -> tuple[int, ..
     return tuple(int(t) for t in np.unique(np.round(np.geomspace(100, hi, count)).astype(int)))
 
 
-def anneal_start(lr, eta_max: float = ETA_MAX, level: float = 0.5) -> int:
-    """t_s = the last step t with η_t ≥ level·η_max (−1 if there is none)."""
-    arr = np.asarray(lr, dtype=float)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"lr must be a non-empty 1-d schedule, got shape {arr.shape}")
-    if not (0 < level <= 1):
-        raise ValueError(f"level = {level!r} must lie in (0, 1]")
-    above = np.flatnonzero(arr >= level * eta_max)
-    return int(above[-1]) if above.size else -1
-
-
-def fit_with_error(horizons, values) -> tuple[float, float]:
-    """(slope, standard error) of the least-squares line through (log T, log value)."""
-    x = np.log(np.asarray(horizons, float))
-    y = np.asarray(values, float)
-    if x.shape != y.shape or x.size < 3:  # the upper half of a ladder needs >= 3 horizons as well
-        raise ValueError(f"need >= 3 matching horizons and values, got shapes {x.shape} and {y.shape}")
-    if not np.all(np.isfinite(y) & (y > 0)):
-        raise ValueError(f"values = {y!r} must be finite and > 0 to fit in log-log")
-    y = np.log(y)
-    slope, intercept = np.polyfit(x, y, 1)
-    resid = y - (slope * x + intercept)
-    se = float(np.sqrt(resid @ resid / (x.size - 2) / np.sum((x - x.mean()) ** 2)))
-    return float(slope), se
-
-
-def local_slopes(horizons, values) -> np.ndarray:
-    """Slopes between adjacent horizons, d log value / d log T."""
-    return np.diff(np.log(np.asarray(values, float))) / np.diff(np.log(np.asarray(horizons, float)))
-
-
-def is_resolved(slopes, tolerance: float = EXPONENT_TOLERANCE) -> bool:
-    """Whether the local slopes over the upper half of the ladder have settled: max − min ≤ tolerance (all
-    within ±tolerance/2 of their midpoint), so a fitted exponent means something at the verdict's precision."""
-    s = np.asarray(slopes, float)
-    upper = s[s.size // 2:]
-    if upper.size < 2:
-        raise ValueError(f"need >= 4 local slopes to judge the upper half, got {s.size}")
-    return bool(np.ptp(upper) <= tolerance)
-
-
 def compute_ladder(problem: Problem, horizons, *, sigma: float = SIGMA, batch: float = BATCH,
                    eta_max: float = ETA_MAX) -> AnnealLadder:
     """Optimal schedules of ``problem`` at every horizon (warm starts across horizons)."""
@@ -286,17 +247,6 @@ def length_fits(ladder: AnnealLadder, levels=LEVELS) -> tuple[LengthFit, ...]:
                               tuple(float(s) for s in slopes), is_resolved(slopes), EXPONENT_TOLERANCE,
                               bool(abs(fitted - derived) <= EXPONENT_TOLERANCE), tuple(ladder.horizons)))
     return tuple(fits)
-
-
-def anneal_stationarity_exponent(lr, eta_max: float = ETA_MAX, level: float = 0.5) -> float:
-    """κ: slope of log η_t against log u_t (u_t = Σ_{s≥t} η_s) over 1 ≤ u_t ≤ u_{t_s}, inside the anneal."""
-    arr = np.asarray(lr, float)
-    u = np.cumsum(arr[::-1])[::-1]
-    t_s = anneal_start(arr, eta_max, level)
-    sel = (np.arange(arr.size) > t_s) & (u >= 1.0)
-    if sel.sum() < 3:
-        raise ValueError(f"only {int(sel.sum())} anneal steps with u >= 1: the horizon is too short to fit κ")
-    return float(np.polyfit(np.log(u[sel]), np.log(arr[sel]), 1)[0])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -378,7 +328,7 @@ def _plot(ladders, fits, out: Path) -> list[Path]:
 
 
 @experiment("plrf_anneal", title="Hard-phase anneal length T − t_s against T",
-            source="Bordelon & Mori, Figs. 6–7; plrf.md §4", budget_s=40)
+            source="Bordelon & Mori, Figs. 6–7; plrf.md §4", budget_s=30)
 def plrf_anneal(out_dir, quick: bool = True, *, horizons=None, problems=None) -> AnnealResult:
     """Both problems' ladders, fits, CSVs and the figure. Overrides (for tests): ``horizons``, ``problems``
     (a subset of :data:`PROBLEMS`). ``runtime_s`` counts the computation (not the file output)."""

@@ -235,7 +235,7 @@ def _plot(result_runs, steps, features, exponent, out: Path) -> list[Path]:
 
 
 @experiment("plrf_batch_ramp", title="Optimal batch ramp at η = η_max against the derived power law",
-            source="Bordelon & Mori (v2), Fig. 7", budget_s=25)
+            source="Bordelon & Mori (v2), Fig. 7", budget_s=15)
 def plrf_batch_ramp(out_dir, quick: bool = True, *, steps: int | None = None, mean_batches=None,
                     features: int | None = None) -> BatchRampResult:
     """Solve every budget, fit, write the CSVs and the figure (``steps``, ``mean_batches`` and ``features``

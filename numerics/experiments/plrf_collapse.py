@@ -53,6 +53,7 @@ from numerics.asymptotics import extrapolate, extrapolate_values
 from numerics.control import OptimalSchedule, optimal_schedules
 from numerics.experiments import experiment
 from numerics.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck
+from numerics.exponents import fit_scaling, remaining_intrinsic_time, stationarity_exponent
 from numerics.io import save_figure, write_csv
 from numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from theory import params as P
@@ -216,23 +217,6 @@ def compute_ladder(features: int, horizons, *, sigma: float = SIGMA, batch: floa
     return Ladder(int(features), horizons, tuple(schedules))
 
 
-def remaining_intrinsic_time(lr) -> np.ndarray:
-    """u_t = Σ_{s ≥ t} η_s (the intrinsic time still to go when step t is taken, its own step included)."""
-    arr = np.asarray(lr, float)
-    return np.cumsum(arr[::-1])[::-1]
-
-
-def stationarity_exponent(lr, u_min: float = 1.0, u_max_fraction: float = 0.25) -> float:
-    """κ: slope of log η_t against log u_t over u_min ≤ u_t ≤ u_max_fraction·F_T, after the peak."""
-    arr = np.asarray(lr, float)
-    u = remaining_intrinsic_time(arr)
-    sel = (u >= u_min) & (u <= u_max_fraction * u[0]) & (np.arange(arr.size) >= int(np.argmax(arr)))
-    if sel.sum() < 3:
-        raise ValueError(f"only {int(sel.sum())} steps with {u_min} <= u <= {u_max_fraction}·F_T = "
-                         f"{u_max_fraction * u[0]:.3g}: the horizon is too short to fit κ")
-    return float(np.polyfit(np.log(u[sel]), np.log(arr[sel]), 1)[0])
-
-
 def step_decay_exponent(lr, window=STEPS_WINDOW) -> float:
     """δ_steps: slope of log η_t against log(1 − x), x = (t + ½)/T, over window[0] ≤ x ≤ window[1]."""
     arr = np.asarray(lr, float)
@@ -241,15 +225,6 @@ def step_decay_exponent(lr, window=STEPS_WINDOW) -> float:
     if sel.sum() < 3:
         raise ValueError(f"window = {window!r} holds {int(sel.sum())} steps of {arr.size}: need >= 3")
     return float(np.polyfit(np.log(1.0 - x[sel]), np.log(arr[sel]), 1)[0])
-
-
-def fit_scaling(horizons, values) -> float:
-    """ξ = −slope of the least-squares line through (log T, log value)."""
-    x = np.log(np.asarray(horizons, float))
-    y = np.asarray(values, float)
-    if x.shape != y.shape or x.size < 2 or not np.all(np.isfinite(y) & (y > 0)):
-        raise ValueError(f"need >= 2 matching horizons and positive values, got {x.shape}, {y!r}")
-    return float(-np.polyfit(x, np.log(y), 1)[0])
 
 
 def _registry_value(name: str, variable: sp.Symbol | None = None) -> float:
@@ -402,7 +377,7 @@ def _plot(ladder: Ladder, control: Ladder | None, rows, out: Path) -> list[Path]
 
 
 @experiment("plrf_collapse", title="Easy-phase collapse of the optimal schedule onto T^{b/a-1} f(t/T)",
-            source="Bordelon & Mori, collapse notebook (a=2.5, b=1.2)", budget_s=50)
+            source="Bordelon & Mori, collapse notebook (a=2.5, b=1.2)", budget_s=40)
 def plrf_collapse(out_dir, quick: bool = True, *, horizons=None, features: int = FEATURES,
                   control_horizons_override=None, control: bool = True,
                   control_features: int | None = None) -> CollapseResult:

@@ -300,7 +300,7 @@ def _plot(result_parts, out: Path) -> list[Path]:
 
 
 @experiment("plrf_fig1b", title="Best fixed learning rate shifts with the horizon",
-            source="Bordelon & Mori, Fig. 1b", budget_s=30)
+            source="Bordelon & Mori, Fig. 1b", budget_s=20)
 def plrf_fig1b(out_dir, quick: bool = True) -> Fig1bResult:
     """Compute the loss grid, the optimum per T and its fitted exponent; write the CSVs and the figure;
     ``runtime_s`` counts the computation and the fit (not the file output)."""

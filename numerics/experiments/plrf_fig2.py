@@ -264,7 +264,7 @@ def _plot(rows, runs, out: Path) -> list[Path]:
 
 
 @experiment("plrf_fig2", title="Optimal schedules and their loss exponents in both phases",
-            source="Bordelon & Mori, Fig. 2", budget_s=60)
+            source="Bordelon & Mori, Fig. 2", budget_s=25)
 def plrf_fig2(out_dir, quick: bool = True, *, horizons=None) -> Fig2Result:
     """Compute both phases, fit the exponents, write the CSVs and the figure; ``runtime_s`` counts the
     computation and the fits (not the file output)."""

@@ -238,7 +238,7 @@ def _plot(splits, out: Path) -> list[Path]:
 
 
 @experiment("plrf_fig3", title="Bias/variance split of the optimal schedule vs the best constant",
-            source="Bordelon & Mori, Fig. 3", budget_s=45)
+            source="Bordelon & Mori, Fig. 3", budget_s=15)
 def plrf_fig3(out_dir, quick: bool = True, *, steps: int | None = None) -> Fig3Result:
     """Both phases at one horizon (default :func:`fig3_horizon`); ``runtime_s`` counts the computation (not
     the file output)."""

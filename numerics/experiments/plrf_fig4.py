@@ -510,7 +510,7 @@ def _plot(rows, frontiers, checks, out: Path) -> list[Path]:
 
 
 @experiment("plrf_fig4", title="Compute-optimal loss and model size with optimal schedules",
-            source="Bordelon & Mori, Fig. 4", budget_s=45)
+            source="Bordelon & Mori, Fig. 4", budget_s=20)
 def plrf_fig4(out_dir, quick: bool = True, *, computes=None, features=None, rf_budgets=None,
               phases=None) -> Fig4Result:
     """Both phases' iso-FLOP frontiers, their exponents and the random-feature check; writes the CSVs and the

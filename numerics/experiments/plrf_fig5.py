@@ -386,7 +386,7 @@ def _plot(runs, rows, out: Path) -> list[Path]:
 
 
 @experiment("plrf_fig5", title="Jointly optimal learning rate and momentum (easy and hard phase)",
-            source="Bordelon & Mori, Fig. 5", budget_s=60)
+            source="Bordelon & Mori, Fig. 5", budget_s=40)
 def plrf_fig5(out_dir, quick: bool = True, *, horizons=None, features=None, workers: int = 2,
               ladder_horizons=None) -> Fig5Result:
     """Both phases (in ``workers`` threads: the numba kernels release the GIL), the fits, CSVs and figure.
