@@ -1,6 +1,6 @@
 """Loss-curve-law fitting speed, and the O(K·Q) evaluation against the naive O(K²) sum.
 
-1. Fit time: each law (fsl, mpl, momentum) fitted to one 30,000-step synthetic curve it generated itself
+1. Fit time: each law (fsl, mpl, momentum, fsln) fitted to one 30,000-step synthetic curve it generated itself
    (warmup 1,000 steps to η = 3e−4, then cosine to 3e−5; loss logged every 100 steps; multiplicative noise
    1e−3), with each fit method at its defaults: ``converged`` (surrogate grid, 32 screened starts, 2 polished
    by TRF + L-BFGS-B) and, for the MPL, ``adamw`` (surrogate grid, then the MPL authors' AdamW, ≤ 200 steps).
@@ -36,7 +36,7 @@ from numerics.fit import fit_law
 from numerics.laws import get_law
 
 TRUE = {"fsl": [2.5, 0.6, 0.4, 0.6, 30.0, 100.0, 0.5], "mpl": [2.5, 0.6, 0.4, 800.0, 2.0, 0.3, 0.5],
-        "momentum": [2.5, 0.6, 0.4, 1.0, 0.998]}
+        "momentum": [2.5, 0.6, 0.4, 1.0, 0.998], "fsln": [2.5, 0.6, 0.4, 500.0, 20.0, 0.7, 1e-3]}
 
 
 def schedule(steps: int, warmup: int = 1000) -> np.ndarray:

@@ -155,10 +155,12 @@ def read_curves_csv(path, *, schedule: str | None = None, warmup: int | None = N
     """Curves from a CSV with columns ``step,lr,loss`` and optionally ``run`` (one file, many runs).
 
     If a run's rows cover every step 0 … K−1, its ``lr`` column is the per-step schedule (an empty ``lr`` in
-    the last row is allowed: no step follows it). Otherwise the schedule is ``schedule`` (a spec of the
-    project grammar, evaluated over K = last step + 1 steps) or, without one, the logged lr interpolated
-    linearly between logged steps, with a warning; before the first logged step it is a linear warmup from
-    0 over ``warmup`` steps when given, else held at the first logged value.
+    the last row is allowed: no step follows it). Otherwise the schedule is, in this order: the run's
+    ``schedule`` column (a spec of the project grammar; curves logged only at evaluation steps need no ``lr``
+    column then), ``schedule`` (one spec for every run), each evaluated over K steps (the run's ``horizon``
+    column when present, else last step + 1); without a spec, the logged lr interpolated linearly between
+    logged steps, with a warning; before the first logged step it is a linear warmup from 0 over ``warmup``
+    steps when given, else held at the first logged value.
     ``warmup`` (default 0) also tells the laws where LR drops start to count.
     """
     path = Path(path)
@@ -177,22 +179,30 @@ def _read_curves_rows(path: Path, handle, schedule, warmup, run) -> dict[str, Tr
     fields = [f.strip() for f in (reader.fieldnames or [])]
     if not fields:
         raise ValueError(f"{path}: empty file; expected a header step,lr,loss[,run] and data rows")
-    missing = {"step", "lr", "loss"} - set(fields)
+    has_specs = "schedule" in fields
+    missing = {"step", "loss"} - set(fields) | ({"lr"} - set(fields) if not has_specs else set())
     if missing:
-        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected step,lr,loss[,run], "
-                         f"got {fields}")
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected step,lr,loss[,run] "
+                         f"(or step,loss,schedule[,horizon,run]), got {fields}")
     rows: dict[str, list[tuple[float, float, float]]] = {}
+    specs: dict[str, tuple[str, int | None]] = {}
     for line, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         name = row.get("run") or path.stem
         try:
             step = float(row["step"])
-            lr = float(row["lr"]) if row["lr"] != "" else math.nan
+            lr = float(row["lr"]) if row.get("lr", "") != "" else math.nan
             loss = float(row["loss"]) if row["loss"] != "" else math.nan
+            horizon = int(row["horizon"]) if row.get("horizon", "") != "" else None
         except ValueError as err:
             raise ValueError(f"{path}:{line}: not a number ({err})") from None
         if not math.isnan(lr) and lr <= 0 and (warmup is None or step >= warmup):
             raise ValueError(f"{path}:{line}: lr = {lr!r} at step {step:g}; learning rates must be > 0")
+        if has_specs and row.get("schedule"):
+            if name in specs and specs[name] != (row["schedule"], horizon):
+                raise ValueError(f"{path}:{line}: run {name!r} names two schedules ({specs[name][0]!r} and "
+                                 f"{row['schedule']!r}); one schedule (and horizon) per run")
+            specs[name] = (row["schedule"], horizon)
         rows.setdefault(name, []).append((step, lr, loss))
     if not rows:
         raise ValueError(f"{path}: no data rows")
@@ -200,8 +210,11 @@ def _read_curves_rows(path: Path, handle, schedule, warmup, run) -> dict[str, Tr
         if run not in rows:
             raise ValueError(f"{path}: run {run!r} not found; runs: {', '.join(rows)}")
         rows = {run: rows[run]}
-    return {name: _curve_from_rows(name, np.array(r, dtype=float), schedule, warmup, str(path))
-            for name, r in rows.items()}
+    out = {}
+    for name, r in rows.items():
+        spec, horizon = specs.get(name, (schedule, None))
+        out[name] = _curve_from_rows(name, np.array(r, dtype=float), spec, warmup, str(path), horizon)
+    return out
 
 
 def _check_horizon(last_step: float, where: str) -> None:
@@ -214,7 +227,7 @@ def _check_horizon(last_step: float, where: str) -> None:
                            f"{float(last_step) + 1:.3g} steps)")
 
 
-def _curve_from_rows(name, arr, schedule, warmup, source) -> TrainingCurve:
+def _curve_from_rows(name, arr, schedule, warmup, source, horizon: int | None = None) -> TrainingCurve:
     step, lr, loss = arr[:, 0], arr[:, 1], arr[:, 2]
     if np.any(np.diff(step) <= 0):
         i = int(np.flatnonzero(np.diff(step) <= 0)[0])
@@ -223,20 +236,25 @@ def _curve_from_rows(name, arr, schedule, warmup, source) -> TrainingCurve:
         raise ValueError(f"run {name}: steps must be non-negative integers")
     _check_horizon(step[-1], f"{source}: run {name}")
     steps = step.astype(np.int64)
-    horizon = int(steps[-1]) + 1
+    if horizon is not None and horizon < int(steps[-1]) + 1:
+        raise ValueError(f"run {name}: horizon = {horizon} but a loss is logged at step {int(steps[-1])}; "
+                         f"the horizon must be > every logged step")
+    if horizon is not None:
+        _check_horizon(horizon - 1, f"{source}: run {name} (horizon column)")
+    horizon = int(steps[-1]) + 1 if horizon is None else int(horizon)
     w = int(warmup or 0)
+    if schedule is not None:
+        from numerics.schedules import parse_schedule
+
+        per_step = np.asarray(parse_schedule(schedule).values(horizon), dtype=float)
+        return TrainingCurve(name, per_step, steps, loss, w, f"{source} (schedule {schedule})")
     # the last row may carry no lr (no step follows it)
     if math.isnan(lr[-1]) and lr.size > 1:
         lr = lr.copy()
         lr[-1] = lr[-2]
     if np.any(np.isnan(lr)):
         raise ValueError(f"run {name}: empty lr at step {int(steps[np.isnan(lr)][0])} (only the last row may be empty)")
-    if schedule is not None:
-        from numerics.schedules import parse_schedule
-
-        per_step = np.asarray(parse_schedule(schedule).values(horizon), dtype=float)
-        how = f"schedule {schedule}"
-    elif steps[0] == 0 and np.all(np.diff(steps) == 1):
+    if steps[0] == 0 and np.all(np.diff(steps) == 1):
         per_step = lr
         how = "per-step lr column"
     else:

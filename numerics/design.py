@@ -198,3 +198,17 @@ def torch_lambda_lr(optimizer, lr):
         group["lr"] = ref
         group["initial_lr"] = ref
     return LambdaLR(optimizer, lambda t: float(values[min(t, values.size - 1)]) / ref)
+
+
+def final_loss_interval(fit: FitResult, lr, *, warmup: int = 0, z: float = 1.959963984540054) -> tuple[float, float]:
+    """95% interval of the predicted final loss from the fit's parameter uncertainty (delta method):
+    L̂ ± z·√(gᵀ Σ g), g = ∂L̂(K−1)/∂θ, Σ the Gauss–Newton covariance stored with the fit. It covers the
+    parameter uncertainty only, not the law's own error (the evaluation protocol measures that:
+    docs/evaluation.md). (NaN, NaN) when the fit carries no covariance (an old fit.json)."""
+    if fit.covariance is None:
+        return (math.nan, math.nan)
+    eta = np.asarray(lr, dtype=float)
+    ev = fit.make_law().evaluate(fit.params, eta, np.array([eta.size - 1]), warmup=warmup, jacobian=True)
+    g = ev.jacobian[0]
+    sd = math.sqrt(max(float(g @ fit.covariance @ g), 0.0))
+    return float(ev.loss[0] - z * sd), float(ev.loss[0] + z * sd)

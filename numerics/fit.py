@@ -136,6 +136,13 @@ class FitResult:
     bootstrap_interval: np.ndarray | None = None
     n_bootstrap: int = 0
     bootstrap_block: int = 0
+    covariance: np.ndarray | None = field(default=None, repr=False)  # Gauss–Newton, natural units (P, P)
+    quality: dict = field(default_factory=dict)  # :func:`fit_quality`: usable, problems, unidentifiable, r2_fit
+
+    @property
+    def usable(self) -> bool:
+        """False when :func:`fit_quality` found a poor fit, too few points or a rising loss."""
+        return bool(self.quality.get("usable", True))
 
     def make_law(self) -> Law:
         return get_law(self.law, **self.law_options)
@@ -154,6 +161,10 @@ class FitResult:
             "n_evaluations": self.n_evaluations, "n_starts": self.n_starts, "converged": self.converged,
             "message": self.message, "at_bound": list(self.at_bound),
         }
+        if self.quality:
+            out["quality"] = self.quality
+        if self.covariance is not None:
+            out["covariance"] = [[float(v) for v in row] for row in self.covariance]
         if self.n_bootstrap:
             out["bootstrap"] = {
                 "replicates": self.n_bootstrap, "block": self.bootstrap_block,
@@ -175,7 +186,9 @@ class FitResult:
                    tuple(d.get("fit_on", ())), int(d.get("n_points", 0)), {}, float(d.get("wall_time_s", 0.0)),
                    int(d.get("n_evaluations", 0)), int(d.get("n_starts", 0)), bool(d.get("converged", False)),
                    str(d.get("message", "")), tuple(d.get("at_bound", ())), str(d.get("method", "converged")),
-                   b_se, b_iv, int(boot.get("replicates", 0)), int(boot.get("block", 0)))
+                   b_se, b_iv, int(boot.get("replicates", 0)), int(boot.get("block", 0)),
+                   np.array(d["covariance"], dtype=float) if d.get("covariance") is not None else None,
+                   dict(d.get("quality") or {}))
 
 
 def huber(r: np.ndarray, delta: float = HUBER_DELTA) -> np.ndarray:
@@ -348,7 +361,7 @@ def fit_law(law: Law | str, curves, *, method: str = "converged", n_starts: int 
     if bootstrap:
         result = bootstrap_fit(law, curves, result, replicates=bootstrap, block=block, seed=seed, delta=delta,
                                kernel_tol=kernel_tol, maxiter=maxiter, adamw=adamw)
-        result = replace(result, wall_time_s=time.perf_counter() - t0)
+        result = replace(result, wall_time_s=time.perf_counter() - t0, quality=fit_quality(result, curves))
     return result
 
 
@@ -481,9 +494,49 @@ def _finish(law, curves, theta, fun, success, message, n_runs, method, n_eval, t
     span = zb[:, 1] - zb[:, 0]
     at_bound = tuple(nm for nm, v, lo_, sp in zip(law.param_names, zt, zb[:, 0], span)
                      if min(v - lo_, lo_ + sp - v) <= 1e-6 * sp)
-    return FitResult(law.name, law_options(law), law.param_names, theta, stderr, cond, float(fun),
-                     tuple(c.name for c in curves), n, residuals, time.perf_counter() - t0, n_eval, n_runs,
-                     success, message, at_bound, method)
+    result = FitResult(law.name, law_options(law), law.param_names, theta, stderr, cond, float(fun),
+                       tuple(c.name for c in curves), n, residuals, time.perf_counter() - t0, n_eval, n_runs,
+                       success, message, at_bound, method, covariance=cov)
+    return replace(result, quality=fit_quality(result, curves))
+
+
+POOR_FIT_R2 = 0.9  # R² of the fitted runs (raw loss) below which a fit is called poor: real curves give > 0.99
+MIN_POINTS_PER_PARAMETER = 3  # fewer logged points than 3 per parameter cannot pin a 5–7 parameter law
+MAX_CONDITION = 1e16  # cond(JᵀJ) beyond double precision: some direction of θ is not determined at all
+
+
+def fit_quality(fit: FitResult, curves) -> dict:
+    """Whether a fit can be used, and why not (shown by ``lrwb fit``, stored in fit.json, checked by ``design``).
+
+    Problems (any makes ``usable`` False): R² of the fitted runs < :data:`POOR_FIT_R2` (e.g. pure noise);
+    fewer than :data:`MIN_POINTS_PER_PARAMETER` points per parameter; a fitted run whose loss rises (mean of
+    its last third above the mean of its first third: the laws describe a decreasing loss).
+    Unidentifiable parameters (reported; they do not by themselves make a fit unusable for prediction): stuck
+    at a bound, standard error (bootstrap when present, else Gauss–Newton) larger than the value, or every
+    parameter when cond(JᵀJ) > :data:`MAX_CONDITION` or is not finite.
+    """
+    curves = list(curves.values()) if isinstance(curves, dict) else list(curves)
+    problems = []
+    y = np.concatenate([c.loss for c in curves])
+    pred = np.concatenate([c.loss * np.exp(fit.residuals[c.name]) for c in curves])
+    ss = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum((pred - y) ** 2)) / ss if ss > 0 else math.nan
+    if not r2 >= POOR_FIT_R2:
+        problems.append(f"poor fit: R² {r2:.4f} on the fitted runs (< {POOR_FIT_R2})")
+    n_par = len(fit.param_names)
+    if fit.n_points < MIN_POINTS_PER_PARAMETER * n_par:
+        problems.append(f"too few points: {fit.n_points} for {n_par} parameters "
+                        f"(need >= {MIN_POINTS_PER_PARAMETER * n_par})")
+    for c in curves:
+        third = max(1, c.loss.size // 3)
+        if c.loss.size >= 3 and c.loss[-third:].mean() > c.loss[:third].mean():
+            problems.append(f"rising loss in run {c.name}: the laws describe a decreasing loss")
+    se = fit.bootstrap_stderr if fit.n_bootstrap else fit.stderr
+    if not (math.isfinite(fit.condition_number) and fit.condition_number <= MAX_CONDITION):
+        loose = list(fit.param_names)
+    else:
+        loose = [n for n, v, e in zip(fit.param_names, fit.params, se) if n in fit.at_bound or not e <= abs(v)]
+    return {"usable": not problems, "problems": problems, "unidentifiable": loose, "r2_fit": r2}
 
 
 def bootstrap_fit(law: Law | str, curves, fit: FitResult, *, replicates: int = 50, block: int | None = None,

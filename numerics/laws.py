@@ -488,11 +488,121 @@ class MomentumLaw(Law):
         return out
 
 
-LAWS = {"fsl": FSLLaw, "mpl": MultiPowerLaw, "momentum": MomentumLaw}
+# ----------------------------------------------------------------------------------------------------------
+# FSL with an LR-dependent noise term (the workbench's transfer law)
+
+
+@dataclass(frozen=True)
+class NoiseLaw(Law):
+    """FSL-N: the FSL signal term plus the theory's variance (noise) term, written exactly by parts.
+
+        g(η) = η / (1 + η/η_s),        X_k = Σ_{i≤k} g(η_i)                       (saturating intrinsic time)
+        L(k) = L0 + A X_k^{−α} + σ Σ_{i≤k} (η_i − η_{i−1}) [1 − (1 + c (X_k − X_i))^{−γ}],   η_{−1} = 0.
+
+    Derivation (spec fsl.md §3, SGD on the power-law quadratic): the variance term of the excess loss is
+    V_k = Σ_i η_i·[η_i K(X_k − X_i)] with K(τ) = Σ_j λ_j² e^{−2λ_j τ}; summation by parts with
+    G(τ) = Σ_i η_i K ≈ ∫_0^τ K = G_∞[1 − κ(τ)] gives V_k = Σ_{i≤k} Δη_i G(X_k − X_i), and a power-law spectrum
+    makes κ(τ) = (1 + c τ)^{−γ} (theory result ``fsl_noise_by_parts``). Hence, with σ = G_∞:
+
+    * at constant η the loss floor rises ∝ η (σ η): the term that lets the law transfer across peak LR;
+    * the warmup enters as negative drops (Δη > 0) from η_{−1} = 0: the warmup is a drop, not a special case;
+    * an LR decay Δη < 0 lowers the loss by σ|Δη| with the annealing kernel 1 − κ of the exact dynamics.
+
+    η_s (not in the SGD theory) is the learning rate above which progress per step saturates (η_s → ∞ gives
+    the theory's X = Σ η). Language models trained with Adam at LR ≥ 1e−3 reach nearly the same loss per
+    *step* early on at 1e−3 and 2e−3 (lr-scheduling data), which X = Σ η cannot express; one parameter
+    restores it. Without it the law predicts the WSD runs at half the cosine runs' peak LR with R² ≈ 0.75.
+    7 parameters (L0, A, σ linear); O(K·Q) with an exact Jacobian: the η_s derivative of the kernel term is
+    σ Σ_j w_j r_j (Y_k H_j(k) − H^Y_j(k)), Y = ∂X/∂η_s, from one extra source channel Δη_i Y_i.
+    """
+
+    kernel_tol: float = KERNEL_TOL
+    name: str = "fsln"
+    linear_params: tuple[str, ...] = ("L0", "A", "sigma")
+    params: tuple[Parameter, ...] = field(default=(
+        Parameter("L0", 0.0, 20.0),
+        Parameter("A", 1e-4, 1e3, log=True),
+        Parameter("alpha", 0.01, 3.0, adam_lr=5e-3),
+        Parameter("sigma", 1e-2, 1e5, log=True),
+        Parameter("c", 1e-3, 1e4, log=True),
+        Parameter("gamma", 0.05, 3.0, adam_lr=5e-3),
+        Parameter("eta_s", 1e-6, 1.0, log=True, adam_lr=5e-5),
+    ))
+
+    def initial_guess(self, loss_values):
+        lo = float(np.min(loss_values))
+        return self.check_theta(np.array([0.9 * lo, 0.5, 0.5, 300.0, 1.0, 0.6, 1e-3]))
+
+    def surrogate_start(self, L0, A, alpha, B, x_typical):
+        # the surrogate's equilibrium drop per unit LR is σ; no saturation (the theory's limit) to start
+        return np.clip(np.array([L0, A, alpha, B, 1.0, 0.5, 1.0]), self.bounds()[:, 0], self.bounds()[:, 1])
+
+    @staticmethod
+    def intrinsic_rate(eta, eta_s):
+        """g(η) = η/(1 + η/η_s) and ∂g/∂η_s = (g/η_s)²."""
+        g = eta / (1.0 + eta / eta_s)
+        return g, (g / eta_s) ** 2
+
+    def evaluate(self, theta, lr, eval_steps, *, warmup=0, jacobian=False):
+        L0, A, alpha, sigma, c, gam, eta_s = self.check_theta(theta)
+        eta, steps = validate_schedule(lr, eval_steps, warmup)
+        g, dg = self.intrinsic_rate(eta, eta_s)
+        x = np.cumsum(g)
+        rise = np.diff(g, prepend=0.0)  # Δg_i = g_i − g_{i−1}, g_{−1} = 0: the warmup is a (negative) drop
+        nodes, h, v_min = log_nodes(gam, c * float(x[steps[-1]]), tol=self.kernel_tol, max_exponent=gam + 1.0)
+        w = node_weights(gam, nodes, h, v_min)
+        rates = np.append(c * np.exp(nodes), 0.0)
+        if jacobian:
+            y = np.cumsum(dg)
+            src = np.stack([rise, rise * y, np.diff(dg, prepend=0.0)], axis=1)
+            H = decayed_sums(g, rates, src, steps)  # (n, 3, Q)
+            H0 = H[:, 0]
+        else:
+            H0 = decayed_sums(g, rates, rise, steps)
+        xk = x[steps]
+        lx = np.log(xk)
+        power = A * np.exp(-alpha * lx)
+        noise = g[steps] - H0 @ w  # Σ Δg_i [1 − κ(X_k − X_i)]; Σ_{i≤k} Δg_i = g_k
+        loss = L0 + power + sigma * noise
+        if not jacobian:
+            return LawEvaluation(loss)
+        yk = y[steps]
+        w_c = -(w * np.append(gam - np.exp(nodes), 0.0)) / c  # ∂κ/∂c on the same nodes (lump fixed)
+        dlogw = np.append(nodes - digamma(gam),
+                          (v_min - h) - digamma(gam) - h * math.exp(-gam * h) / (-math.expm1(-gam * h)))
+        # η_s moves the sources Δg (channel 2) and X_k, X_i (power: −αA X^{−α−1} Y_k; kernel:
+        # ∂κ_j = −r_j (Y_k − Y_i) κ_j, summed: −r_j (Y_k H_j − H^Y_j))
+        d_noise = dg[steps] - H[:, 2] @ w + (yk[:, None] * H0 - H[:, 1]) @ (w * rates)
+        cols = {
+            "L0": np.ones_like(loss),
+            "A": np.exp(-alpha * lx),
+            "alpha": -power * lx,
+            "sigma": noise,
+            "c": -sigma * (H0 @ w_c),
+            "gamma": -sigma * (H0 @ (w * dlogw)),
+            "eta_s": -alpha * power / xk * yk + sigma * d_noise,
+        }
+        return LawEvaluation(loss, np.stack([cols[n] for n in self.param_names], axis=1))
+
+    def evaluate_naive(self, theta, lr, eval_steps, *, warmup=0):
+        """The O(n·K) direct double sum (exact power-law kernel)."""
+        L0, A, alpha, sigma, c, gam, eta_s = self.check_theta(theta)
+        eta, steps = validate_schedule(lr, eval_steps, warmup)
+        g = self.intrinsic_rate(eta, eta_s)[0]
+        x = np.cumsum(g)
+        rise = np.diff(g, prepend=0.0)
+        out = np.empty(steps.size)
+        for n, k in enumerate(steps):
+            kern = 1.0 - (1.0 + c * (x[k] - x[: k + 1])) ** (-gam)
+            out[n] = L0 + A * x[k] ** (-alpha) + sigma * np.sum(rise[: k + 1] * kern)
+        return out
+
+
+LAWS = {"fsl": FSLLaw, "mpl": MultiPowerLaw, "momentum": MomentumLaw, "fsln": NoiseLaw}
 
 
 def get_law(name: str, **kwargs) -> Law:
-    """The law called ``name`` (fsl, mpl, momentum); kwargs go to its constructor (e.g. ``beta`` for fsl)."""
+    """The law called ``name`` (fsl, mpl, momentum, fsln); kwargs go to its constructor (e.g. ``beta`` for fsl)."""
     try:
         cls = LAWS[name]
     except KeyError:

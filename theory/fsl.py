@@ -985,9 +985,34 @@ def _law_results() -> list[Result]:
 
 
 @functools.lru_cache(maxsize=1)
+def _noise_law_results() -> list[Result]:
+    """The variance term of SGD written by parts: the annealing kernel of the FSL-N loss-curve law."""
+    lam, tau, lam0, gam, u = sp.symbols("lambda tau lambda_0 gamma u", positive=True)
+    # spectral measure near the bottom of the spectrum λ^{γ−2} (cut off at λ_0): K(τ) = ∫ λ² ρ(λ) e^{−2λτ} dλ
+    rho = lam ** (gam - 2) * sp.exp(-lam / lam0)
+    K = sp.integrate(lam**2 * rho * sp.exp(-2 * lam * tau), (lam, 0, sp.oo), conds="none")
+    G = sp.integrate(K.subs(tau, u), (u, 0, tau), conds="none")
+    G_inf = sp.limit(G, tau, sp.oo)
+    kappa = sp.simplify(sp.powsimp(1 - G / G_inf, force=True))
+    return [Result(
+        name="fsl_noise_by_parts_kernel",
+        lhs=r"\kappa(\tau) = 1 - G(\tau)/G_\infty",
+        expr=kappa,
+        description="Annealing kernel of the variance term by parts: V_k = sum_i eta_i^2 K(X_k - X_i) "
+                    "= sum_i (eta_i - eta_{i-1}) G(X_k - X_i), G = int_0^tau K = G_inf (1 - kappa); the noise "
+                    "floor at constant eta is G_inf*eta and an LR decay anneals with 1 - kappa (law fsln).",
+        source="fsl.md §3 (variance term); issue 14 (FSL-N loss-curve law, numerics.laws.NoiseLaw)",
+        assumptions=("spectral measure lambda^(gamma-2) exp(-lambda/lambda_0) near the bottom of the spectrum",
+                     "sum over steps replaced by the integral over intrinsic time (eta_i K ~ dG)"),
+        relation="=",
+        verdict="confirmed",
+        derivation="K(tau) and G(tau) by sympy.integrate over the spectral measure; kappa = 1 - G/G(oo)",
+    )]
+
+
 def _all_results() -> tuple[Result, ...]:
     return tuple(_law_results() + _table1_results() + [_phase_boundary_result()] + _claims_results()
-                 + _followup_results() + _twin_results())
+                 + _followup_results() + _twin_results() + _noise_law_results())
 
 
 def results() -> list[Result]:

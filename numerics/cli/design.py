@@ -26,7 +26,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("fit_json", metavar="FIT_JSON", help="fit.json written by lrwb fit")
     p.add_argument("--steps", type=integer, required=True, help="horizon K in steps")
     p.add_argument("--peak-max", type=float, required=True, help="largest learning rate allowed")
-    p.add_argument("--law", default=None, help="which fitted law to use (default: mpl if present, else the first)")
+    p.add_argument("--law", default=None,
+                   help="which fitted law to use (default: fsln if present, else mpl, else the first)")
+    p.add_argument("--accept-poor-fit", action="store_true",
+                   help="design even from a fit that lrwb fit marked not usable or unidentifiable (loud warning)")
     p.add_argument("--warmup", type=integer, default=None, help="warmup steps (default: the fitted runs' warmup)")
     p.add_argument("--knots", type=integer, default=24, help="schedule knots (default %(default)s)")
     p.add_argument("--non-monotone", action="store_true", help="allow the schedule to increase after warmup")
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                          "(the fit.json written by lrwb fit)")
     if not laws:
         raise ValueError(f"{path}: no fitted laws in it (expected the fit.json written by lrwb fit)")
-    name = args.law or ("mpl" if "mpl" in laws else next(iter(laws)))
+    name = args.law or next((n for n in ("fsln", "mpl") if n in laws), next(iter(laws)))
     if name not in laws:
         raise ValueError(f"--law {name!r} not in {path}; fitted laws: {', '.join(laws)}")
     entry = laws[name]
@@ -79,16 +82,33 @@ def run(args: argparse.Namespace) -> int:
     if args.knots >= args.steps - warmup:
         raise ValueError(f"--knots = {args.knots} must be < --steps − warmup = {args.steps} − {warmup} = "
                          f"{args.steps - warmup} (one knot per step at most)")
+    problems = list(fit.quality.get("problems", []))
+    loose = list(fit.quality.get("unidentifiable", []))
+    if loose:
+        problems.append(f"unidentifiable parameter(s) {', '.join(loose)}")
+    if problems and not args.accept_poor_fit:
+        raise ValueError(f"{path}: the {name} fit is not fit for design ({'; '.join(problems)}); refit with more or "
+                         "better data, or pass --accept-poor-fit to design from it anyway")
     resources.check_memory(resources.per_step_schedule_bytes(args.steps) * 4, f"design with --steps {args.steps}")
+    if problems:
+        print(f"lrwb design: WARNING: designing from a poor {name} fit ({'; '.join(problems)}); "
+              "the predicted losses below are not trustworthy")
     design = design_schedule(fit, args.steps, args.peak_max, warmup=warmup, monotone=not args.non_monotone,
                              knots=args.knots)
     write_design_csv(out, design.lr)
     meta = design.to_dict()
     meta.pop("lr")
     meta["schedule_csv"] = str(out)
+    from numerics.design import final_loss_interval
+
+    lo, hi = final_loss_interval(fit, design.lr, warmup=warmup)
+    meta["predicted_final_interval_95"] = [lo, hi]
+    meta["fit_problems"] = problems
     with atomic_write(out.with_suffix(".json")) as handle:
         json.dump(meta, handle, indent=2)
-    print(f"designed with {name}: predicted final loss {design.predicted_final:.5f}")
+    interval = "" if lo != lo else f" (95% interval from the parameter uncertainty [{lo:.5f}, {hi:.5f}])"
+    print(f"designed with {name} for {args.steps} steps, peak <= {args.peak_max:g}: predicted final loss "
+          f"{design.predicted_final:.5f}{interval}")
     for b, v in design.baselines.items():
         print(f"  {b:9s} {v['final']:.5f}  ({v['spec']})")
     if args.figure:

@@ -7,6 +7,15 @@ predict every WSD run). Writes ``fit.json`` (parameters, standard errors, method
 ``metrics.csv`` (RMSE, R², MAE and final-loss error per law and run, on the whole logged curve after the
 warmup and on the decay region, plus the averages over predicted runs) and overlay figures
 ``overlay_<law>.png/.pdf``; with several sources (``:all``) one sub-folder each and ``summary.csv``.
+
+``compare:quick`` / ``compare:full``: the evaluation protocol of :mod:`numerics.evaluation` (every law, every
+data set and protocol; quick: a subset) — prints the comparison table and writes ``comparison.csv``,
+``comparison.md`` and ``comparison_predicted_vs_actual.png/.pdf``.
+
+Fit quality (:func:`numerics.fit.fit_quality`): a fit that is poor (R² < 0.9 on the fitted runs), has fewer
+than 3 points per parameter or was made on a rising loss is reported on screen as ``POOR FIT`` and marked
+``usable: false`` in fit.json (``lrwb design`` refuses it); the command then exits 3. Unidentifiable
+parameters (at a bound, standard error above the value, or an infinite condition number) are listed too.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from pathlib import Path
 from numerics.cli.common import check_output, integer
 from numerics.io import atomic_savefig, atomic_write
 
-LAW_CHOICES = ("fsl", "mpl", "momentum", "all")
+LAW_CHOICES = ("fsln", "fsl", "mpl", "momentum", "all")
 METHOD_CHOICES = ("auto", "converged", "adamw")
 REGIONS = ("whole", "decay")
 
@@ -37,7 +46,8 @@ def add_parser(subparsers) -> None:
         "(multipower) or validation (lr-scheduling) loss.",
     )
     p.add_argument("curves", metavar="CURVES",
-                   help="CSV file, TensorBoard folder/file, multipower:SIZE|all or lr-scheduling:MODEL|all")
+                   help="CSV file, TensorBoard folder/file, multipower:SIZE|all, lr-scheduling:MODEL|all, or "
+                   "compare:quick|full (the evaluation protocol: every law on every data set)")
     p.add_argument("--law", choices=LAW_CHOICES, default="all", help="law to fit (default %(default)s)")
     p.add_argument("--method", choices=METHOD_CHOICES, default="auto",
                    help="optimiser: converged (multi-start TRF + L-BFGS-B to a minimum), adamw (the MPL authors' "
@@ -174,7 +184,37 @@ def _tensorboard_runs(path: Path, args) -> dict:
     return {d.name: read_tensorboard(d, name=d.name, **kw) for d in runs}
 
 
+def run_compare(args: argparse.Namespace) -> int:
+    """``compare:quick|full``: the comparison table of :mod:`numerics.evaluation`."""
+    from numerics import evaluation as ev
+
+    which = args.curves.split(":", 1)[1]
+    if which not in ("quick", "full"):
+        raise ValueError(f"{args.curves}: expected compare:quick or compare:full")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = _data_root(args.data_root)
+    tasks = ev.protocol_tasks(which == "quick", root=root, workdir=out)
+    variants = ev.QUICK_VARIANTS if which == "quick" else ev.VARIANTS
+    if args.law != "all":
+        variants = tuple(v for v in ev.VARIANTS if v[1] == args.law)
+    results = ev.evaluate_suite(tasks, variants, progress=lambda line: print(line, flush=True), seed=args.seed,
+                                n_starts=args.starts)
+    print()
+    print(ev.table_text(results))
+    paths = [ev.write_table_csv(results, out / "comparison.csv")]
+    with atomic_write(out / "comparison.md") as handle:
+        handle.write(ev.table_markdown(results) + "\n")
+    paths.append(out / "comparison.md")
+    if not args.no_figures:
+        paths += ev.predicted_vs_actual_figure(results, out / "comparison_predicted_vs_actual")
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.curves.startswith("compare:"):
+        return run_compare(args)
     if args.starts < 1:
         raise ValueError(f"--starts = {args.starts} must be >= 1")
     if args.bootstrap < 0 or args.bootstrap == 1:
@@ -184,18 +224,23 @@ def run(args: argparse.Namespace) -> int:
     # the output folder is checked first and created only when the first file is written (atomic_write)
     out = check_output(args.out, "--out", kind="dir")
     sources = load_sources(args)
-    summary = []
+    summary, poor = [], 0
     for src in sources:
         folder = out / src.name if len(sources) > 1 else out
         if len(sources) > 1:
             print(f"\n== {src.name}: fit on {len(src.fit_on)} run(s), predict {len(src.predict)} ==")
-        summary += _fit_source(src, args, folder)
+        rows, unusable = _fit_source(src, args, folder)
+        summary += rows
+        poor += unusable
     if len(sources) > 1:
         with atomic_write(out / "summary.csv") as handle:
             handle.write("source,law,method,region,rmse,r2,mae,final_error,n,fit_time_s\n")
             for row in summary:
                 handle.write(",".join(str(v) if isinstance(v, str) else repr(v) for v in row) + "\n")
         print(f"\nwrote {out / 'summary.csv'} and one folder per source")
+    if poor:
+        print(f"lrwb fit: {poor} fit(s) not usable (POOR FIT above; marked usable: false in fit.json)")
+        return 3
     return 0
 
 
@@ -204,11 +249,11 @@ def _fit_source(src: CurveSource, args, out: Path) -> list[tuple]:
     from numerics.laws import get_law
 
     curves = src.curves
-    laws = ["fsl", "mpl", "momentum"] if args.law == "all" else [args.law]
+    laws = ["fsln", "fsl", "mpl", "momentum"] if args.law == "all" else [args.law]
     roles = {n: "fit" for n in src.fit_on} | {n: "predict" for n in src.predict}
-    fits, rows = {}, []
+    fits, rows, unusable = {}, [], 0
     for name in laws:
-        options = {} if args.warmup_drops == "auto" else {"warmup_drops": args.warmup_drops == "on"}
+        options = {} if args.warmup_drops == "auto" or name == "fsln" else {"warmup_drops": args.warmup_drops == "on"}
         if name == "fsl" and args.beta is not None:
             options["beta"] = args.beta
         law = get_law(name, **options)
@@ -219,9 +264,16 @@ def _fit_source(src: CurveSource, args, out: Path) -> list[tuple]:
         rows += evaluate_fit(fit, [curves[n] for n in roles], roles)
         print(f"{name} ({method}): fitted on {len(src.fit_on)} run(s) in {fit.wall_time_s:.1f} s "
               f"({fit.n_evaluations} evaluations); " + ", ".join(
-                  f"{k}={v:.4g}" + (f"±{b:.2g}" if fit.n_bootstrap else "")
+                  f"{k}={v:.4g}" + (_spread(k, b, fit) if fit.n_bootstrap else "")
                   for k, v, b in zip(fit.param_names, fit.params,
                                      fit.bootstrap_stderr if fit.n_bootstrap else fit.stderr)))
+        q = fit.quality
+        if not fit.usable:
+            print(f"lrwb fit: POOR FIT ({name}): {'; '.join(q['problems'])}; not usable for prediction or design")
+            unusable += 1
+        if q.get("unidentifiable"):
+            print(f"lrwb fit: warning ({name}): unidentifiable parameter(s) {', '.join(q['unidentifiable'])} "
+                  f"(condition number {fit.condition_number:.3g}): their values mean little")
     peak = max(float(curves[n].lr.max()) for n in src.fit_on)
     means = {n: {r: average_metrics([x for x in rows if x.law == n], "predict", r) for r in REGIONS} for n in fits}
     info = {
@@ -261,7 +313,17 @@ def _fit_source(src: CurveSource, args, out: Path) -> list[tuple]:
         for n, fit in fits.items():
             overlay_figure(fit, [curves[r] for r in roles], roles, out / f"overlay_{n}")
     print(f"wrote {out / 'fit.json'}, {out / 'metrics.csv'}" + ("" if args.no_figures else " and overlay figures"))
-    return summary
+    return summary, unusable
+
+
+def _spread(name: str, se: float, fit) -> str:
+    """``±se`` of a bootstrapped parameter, or why it has none: a parameter stuck at a bound (every replicate
+    lands there too) or with zero spread is not identified, and ``±0`` would read as exact."""
+    if name in fit.at_bound:
+        return "(at bound)"
+    if not se > 0:
+        return "(no spread: not identified)"
+    return f"±{se:.2g}"
 
 
 def overlay_figure(fit, curves, roles, stem: Path, max_runs: int = 12) -> list[Path]:

@@ -4,22 +4,30 @@ Data (:func:`numerics.curves.default_data_root`: ``$LRWB_DATA`` if set, else the
 
 * ``multipower`` (Luo et al. 2025): the MPL split — fit on cosine_24000 + constant_24000 + wsdcon_9, predict
   constant_72000, cosine_72000, wsd_20000_24000, wsdld_20000_24000, wsdcon_3, wsdcon_18 — for the 25M, 100M
-  and 400M models (``quick``: 25M). Raw training loss at the logged steps.
+  and 400M models (``quick``: 25M and 400M). Raw training loss at the logged steps.
 * ``lr-scheduling`` (Schaipp et al. 2025): per model, fit the cosine runs and predict every WSD run
   (cooldowns joined to their base run), validation loss (``quick``: the 8-layer 384-wide SlimPajama model;
   full: all 11 models).
 
-Laws and fit methods (:mod:`numerics.fit`): the FSL ansatz and the momentum law fitted to a converged minimum
-(``converged``: TRF + L-BFGS-B), the multi-power law with its authors' protocol (``adamw``: 135-point
-surrogate grid, then AdamW from the surrogate); in the full run also the MPL fitted to convergence, to show
-what the protocol does. Metrics on the predicted runs (mean over runs, as the MPL paper averages): R², RMSE,
+Laws and fit methods (:mod:`numerics.fit`): the FSL-N law (``fsln``) and the momentum law fitted to a converged
+minimum (``converged``: TRF + L-BFGS-B), the multi-power law with its authors' protocol (``adamw``: 135-point
+surrogate grid, then AdamW from the surrogate); in the full run also the FSL ansatz and the MPL fitted to
+convergence, to show what the protocol does. Metrics on the predicted runs (mean over runs, as the MPL paper averages): R², RMSE,
 MAE, final-loss error on the whole logged curve after the warmup and RMSE on the decay region.
 
-Claims: per multipower size, the MPL's R² and RMSE against the published bar (the MPL code release's README
-table), compared at the precision the bar is published with (R² to 4 decimals, RMSE to 3 significant
-digits — the authors' own parameters give 0.997763 → "0.9978" at 400M); and the fitted MPL parameters
-against the published ones (maximum relative deviation ≤ 1e−3: the protocol is reproduced, not only its
-metrics).
+Claims: per multipower size, the MPL's unrounded R² and RMSE against the published bar (the MPL code release's
+README table) with a stated tolerance of half a unit in the bar's last published digit (R² published to 4
+decimals: ≥ bar − 5e−5; RMSE to 3 significant digits: ≤ bar + 5e−6) — the authors' own parameters give
+0.997763 at 400M, inside the tolerance of "0.9978" but below it unrounded, which the claim's note states;
+and the fitted MPL parameters against the published ones (maximum relative deviation ≤ 1e−3: the protocol is
+reproduced, not only its metrics). Targets of issue 14, measured side by side in the same run and protocol
+(recorded as claims so that a miss shows as a fail): the FSL-N law (``fsln``, :class:`numerics.laws.NoiseLaw`)
+beats the MPL with its authors' procedure on RMSE at every multipower size, by ≥ 20% at 400M; and predicts
+the WSD runs of every lr-scheduling model with R² ≥ 0.95.
+
+The evaluation protocol's comparison table (:mod:`numerics.evaluation`: the protocols ``loso``, ``wsd->cos``
+and the sparse spec-scheduled curves besides the two above) is written as ``real_curves_comparison.csv/.md``
+and a predicted-vs-actual figure; quick: the sparse version of the quick model; full: every task.
 
 Outputs (prefix ``real_curves``): ``_summary.csv`` (one row per source, law and method), ``_metrics.csv``
 (per run and region), ``_params.json`` (fits) and one overlay figure per source (PNG and PDF): data dots,
@@ -38,9 +46,10 @@ import numpy as np
 from numerics.curves import (MULTIPOWER_FIT, MULTIPOWER_SIZES, MULTIPOWER_TEST, TrainingCurve, default_data_root,
                              load_multipower, lr_scheduling_models)
 from numerics.experiments import experiment
-from numerics.experiments.claims import Claim
+from numerics.experiments.claims import Claim, SanityCheck
 from numerics.fit import AdamWSettings, FitResult, PredictionRow, average_metrics, evaluate_fit, fit_law
 from numerics.io import atomic_write, save_figure
+from numerics import evaluation
 
 __all__ = ["MPL_BAR", "MPL_PUBLISHED_PARAMS", "MPL_SOURCE", "QUICK_MODELS", "VARIANTS", "FULL_VARIANTS",
            "SourceFit", "RealCurvesResult", "fit_source", "real_curves"]
@@ -56,9 +65,14 @@ MPL_PUBLISHED_PARAMS = {
 MPL_SOURCE = "Luo et al. 2025 (multi-power law, arXiv 2503.12811), code-release README Evaluation Metrics table"
 PARAMS_TOLERANCE = 1e-3  # relative; the protocol reproduces the published parameters to ~1e−5 (kernel 1e−9)
 QUICK_MODELS = ("slimpajama_L8H6E384B50x2",)
-#: (law, method): each law with its authors' protocol
-VARIANTS = (("fsl", "converged"), ("mpl", "adamw"), ("momentum", "converged"))
-FULL_VARIANTS = VARIANTS + (("mpl", "converged"),)
+QUICK_SIZES = (25, 400)
+#: (law, method): each law with its authors' protocol (the FSL-N law, fsln, is the workbench's own)
+VARIANTS = (("fsln", "converged"), ("mpl", "adamw"), ("momentum", "converged"))
+FULL_VARIANTS = VARIANTS + (("fsl", "converged"), ("mpl", "converged"))
+R2_BAR_TOLERANCE = 5e-5  # half a unit of the published R²'s 4th decimal
+RMSE_BAR_TOLERANCE = 5e-6  # half a unit of the published RMSE's 3rd significant digit (1e−5 at 0.00x)
+TARGET_400M_GAIN = 0.2  # issue 14: beat the MPL (authors' procedure) on RMSE by >= 20% at 400M
+TARGET_WSD_R2 = 0.95  # issue 14: R² >= 0.95 on the predicted WSD runs of every lr-scheduling model
 
 
 @dataclass(frozen=True)
@@ -115,17 +129,47 @@ def _mpl_claims(fits: list[SourceFit]) -> list[Claim]:
         r2_bar, rmse_bar = MPL_BAR[size]
         m = f.mean("whole")
         note = (f"MPL fitted with its authors' protocol (surrogate grid + AdamW) on {' + '.join(MULTIPOWER_FIT)}, "
-                f"mean over {len(MULTIPOWER_TEST)} predicted runs; compared at the published precision")
-        claims.append(Claim.at_least("real_curves", f"MPL R² on multipower {size}M (mean of 6 test runs)", r2_bar,
-                                     round(m.r2, 4), source=MPL_SOURCE, note=f"{note}; unrounded R² {m.r2:.6f}"))
-        claims.append(Claim.at_most("real_curves", f"MPL RMSE on multipower {size}M (mean of 6 test runs)", rmse_bar,
-                                    float(f"{m.rmse:.3g}"), source=MPL_SOURCE,
-                                    note=f"{note}; unrounded RMSE {m.rmse:.7f}"))
+                f"mean over {len(MULTIPOWER_TEST)} predicted runs")
+        # unrounded measurement against the bar widened by half a unit of its last published digit
+        claims.append(Claim.at_least("real_curves", f"MPL R² on multipower {size}M (mean of 6 test runs)",
+                                     r2_bar - R2_BAR_TOLERANCE, float(m.r2), source=MPL_SOURCE,
+                                     note=f"{note}; unrounded R² {m.r2:.6f} vs published {r2_bar}, bound "
+                                     f"{r2_bar - R2_BAR_TOLERANCE:.5f} (tolerance {R2_BAR_TOLERANCE:g}: half a unit "
+                                     "of its last digit)"))
+        claims.append(Claim.at_most("real_curves", f"MPL RMSE on multipower {size}M (mean of 6 test runs)",
+                                    rmse_bar + RMSE_BAR_TOLERANCE, float(m.rmse), source=MPL_SOURCE,
+                                    note=f"{note}; unrounded RMSE {m.rmse:.7f} vs published {rmse_bar}, bound "
+                                    f"{rmse_bar + RMSE_BAR_TOLERANCE:.6f} (tolerance {RMSE_BAR_TOLERANCE:g}: half a "
+                                    "unit of its last digit)"))
         deviation = float(np.max(np.abs(f.fit.params / np.array(MPL_PUBLISHED_PARAMS[size]) - 1.0)))
         claims.append(Claim.at_most("real_curves", f"MPL parameters vs published, {size}M (max relative deviation)",
                                     PARAMS_TOLERANCE, deviation,
                                     source="Luo et al. 2025, MPL code release (src/config.py PARAMS)",
                                     note="all 7 parameters (L0, A, α, B, C, β, γ)"))
+    return claims
+
+
+def _target_claims(fits: list[SourceFit]) -> list[Claim]:
+    """Issue 14's targets, measured side by side (same run, same protocol): fsln vs the MPL's authors' procedure.
+    Sanity checks, not claims: the thresholds are the issue's, not derived values."""
+    by = {(f.dataset, f.source, f.fit.law, f.fit.method): f for f in fits}
+    claims = []
+    src = "issue 14 target; both laws fitted in this run with the same split and metrics"
+    for (dataset, source, law, method), f in by.items():
+        if law != "fsln":
+            continue
+        mine = f.mean("whole")
+        if dataset == "multipower" and (dataset, source, "mpl", "adamw") in by:
+            ref = by[(dataset, source, "mpl", "adamw")].mean("whole")
+            gain = TARGET_400M_GAIN if source == "400M" else 0.0
+            claims.append(SanityCheck.at_most(
+                "real_curves", f"fsln RMSE vs MPL (authors' procedure) × {1 - gain:g}, multipower {source}",
+                (1 - gain) * ref.rmse, mine.rmse, source=src,
+                note=f"fsln {mine.rmse:.5f} vs MPL {ref.rmse:.5f}: {100 * (1 - mine.rmse / ref.rmse):.1f}% lower"))
+        if dataset == "lr-scheduling":
+            claims.append(SanityCheck.at_least(
+                "real_curves", f"fsln R² on the predicted WSD runs, {source}", TARGET_WSD_R2, mine.r2, source=src,
+                note="fit the cosine runs (2× the WSD peak LR), predict every WSD run; mean R² over runs"))
     return claims
 
 
@@ -188,14 +232,15 @@ def _plot(dataset: str, source: str, fits: list[SourceFit], curves: dict, out: P
 @experiment("real_curves", title="Loss-curve laws on real training runs: fit some schedules, predict the others",
             source="Luo et al. 2025 (multi-power law); Schaipp et al. 2025 (lr-scheduling); fsl.md §5–6", budget_s=60)
 def real_curves(out_dir, quick: bool = True, *, sizes=None, models=None, variants=None, adamw_steps: int | None = None,
-                data_root=None) -> RealCurvesResult:
+                data_root=None, compare: bool = True) -> RealCurvesResult:
     """Fit and predict on ``multipower`` (``sizes``) and ``lr-scheduling`` (``models``) with each law; write the
     tables and figures; ``runtime_s`` counts the fits and predictions (not the data loading or the output).
-    Overrides for tests: ``variants`` ((law, method) pairs), ``adamw_steps`` (cap on the AdamW steps)."""
+    Overrides for tests: ``variants`` ((law, method) pairs), ``adamw_steps`` (cap on the AdamW steps),
+    ``compare=False`` (skip the evaluation protocol's further tasks)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     root = Path(data_root) if data_root is not None else default_data_root()
-    sizes = ((25,) if quick else MULTIPOWER_SIZES) if sizes is None else tuple(int(s) for s in sizes)
+    sizes = (QUICK_SIZES if quick else MULTIPOWER_SIZES) if sizes is None else tuple(int(s) for s in sizes)
     unknown = [s for s in sizes if s not in MULTIPOWER_SIZES]
     if unknown:
         raise ValueError(f"sizes = {unknown} not in the multipower sizes {MULTIPOWER_SIZES}")
@@ -222,7 +267,29 @@ def real_curves(out_dir, quick: bool = True, *, sizes=None, models=None, variant
         fits += got
         files += _plot("lr-scheduling", key, got, m.curves, out)
     files = _write_tables(fits, out) + files
-    return RealCurvesResult(tuple(fits), tuple(_mpl_claims(fits)), runtime, tuple(str(p) for p in files))
+    if compare:
+        # the protocols not covered above: quick — the sparse, spec-scheduled version of the quick models;
+        # full — leave-one-schedule-out, WSD → cosine and the sparse curves of every model
+        start = time.perf_counter()
+        if quick:
+            tasks = evaluation.sparse_tasks(root, models, out, "real_curves_")
+            variants_cmp = evaluation.QUICK_VARIANTS
+        else:
+            tasks = (evaluation.multipower_tasks(root, sizes, ("loso",))
+                     + evaluation.lr_scheduling_tasks(root, models, ("wsd->cos",))
+                     + evaluation.sparse_tasks(root, models, out, "real_curves_"))
+            variants_cmp = evaluation.VARIANTS
+        compared = evaluation.evaluate_suite(tasks, variants_cmp)
+        runtime += time.perf_counter() - start
+        files += [evaluation.write_table_csv(compared, out / "real_curves_comparison.csv")]
+        with atomic_write(out / "real_curves_comparison.md") as h:
+            h.write(evaluation.table_markdown(compared) + "\n")
+        files.append(out / "real_curves_comparison.md")
+        files += evaluation.predicted_vs_actual_figure(compared, out / "real_curves_comparison_predicted_vs_actual")
+        for p in sorted(Path(out).glob("real_curves_sparse_*.csv")):  # the sparse inputs are outputs too (what was fitted)
+            files.append(p)
+    claims = _mpl_claims(fits) + _target_claims(fits)
+    return RealCurvesResult(tuple(fits), tuple(claims), runtime, tuple(str(p) for p in files))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,7 +20,7 @@ def test_real_curves_tiny(tmp_path, shared_data):
     # momentum (converged, cheap) and the MPL protocol capped at 3 AdamW steps: the files, the claim
     # structure and the numbers of a real fit, in a few seconds (the full protocol is tested in test_fit)
     result = real_curves(tmp_path, sizes=(25,), models=(MODEL,), data_root=shared_data,
-                         variants=(("momentum", "converged"), ("mpl", "adamw")), adamw_steps=3)
+                         variants=(("momentum", "converged"), ("mpl", "adamw")), adamw_steps=3, compare=False)
     assert isinstance(result, RealCurvesResult) and result.runtime_s > 0
     for f in result.files:
         assert Path(f).is_file() and Path(f).stat().st_size > 0, f
@@ -32,7 +32,10 @@ def test_real_curves_tiny(tmp_path, shared_data):
     # claims: R², RMSE and the parameters for the one multipower size fitted with the MPL protocol
     assert len(result.claims) == 3
     r2, rmse, params = result.claims
-    assert (r2.derived, rmse.derived) == MPL_BAR[25] and r2.tolerance == "≥ 0.9988"
+    # unrounded measurement against the bar minus half a unit of its last published digit (stated tolerance)
+    assert (r2.derived, rmse.derived) == (MPL_BAR[25][0] - 5e-5, MPL_BAR[25][1] + 5e-6)
+    assert r2.kind == "at_least" and r2.measured == pytest.approx(
+        next(f for f in result.fits if f.fit.law == "mpl").mean().r2, abs=0)
     assert all(isinstance(c.passed, bool) and c.source for c in result.claims)
     # the parameter claim's number, recomputed: max relative deviation from the published (L0, A, α, B, C, β, γ)
     mpl = next(f for f in result.fits if f.fit.law == "mpl" and f.dataset == "multipower")
