@@ -230,7 +230,7 @@ def _plot(dataset: str, source: str, fits: list[SourceFit], curves: dict, out: P
 
 
 @experiment("real_curves", title="Loss-curve laws on real training runs: fit some schedules, predict the others",
-            source="Luo et al. 2025 (multi-power law); Schaipp et al. 2025 (lr-scheduling); fsl.md §5–6", budget_s=60)
+            source="Luo et al. 2025 (multi-power law); Schaipp et al. 2025 (lr-scheduling); fsl.md §5–6", budget_s=90)
 def real_curves(out_dir, quick: bool = True, *, sizes=None, models=None, variants=None, adamw_steps: int | None = None,
                 data_root=None, compare: bool = True) -> RealCurvesResult:
     """Fit and predict on ``multipower`` (``sizes``) and ``lr-scheduling`` (``models``) with each law; write the
