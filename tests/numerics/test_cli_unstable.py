@@ -135,7 +135,7 @@ def test_fsl_curve_power_law_form(iterate, tmp_path, capsys):
     accepted(capsys, [*base, "--schedule", "constant:1.62"], out)
     out.unlink()
     for eta in ("1.63", "2.5", "1000"):
-        refused(capsys, [*base, "--schedule", f"constant:{eta}"], out, command="fsl",
+        refused(capsys, [*base, "--schedule", f"constant:{eta}"], out, command="fsl curve",
                 match=(f"η = {eta}", "η < 1.62435", "renewal condition"))
     if iterate != "volterra":  # the Volterra solution blows up at η = 1000 even when allowed (a DivergenceError)
         allowed(capsys, [*base, "--schedule", "constant:1000"], out, command="fsl curve", match=("1.62435",))
@@ -149,7 +149,7 @@ def test_fsl_curve_mode_sum_form_uses_the_exact_bound(iterate, tmp_path, capsys)
             "--iterate", iterate, "--out", str(out)]
     accepted(capsys, [*base, "--schedule", "constant:0.611"], out)
     out.unlink()
-    refused(capsys, [*base, "--schedule", "constant:0.6115"], out, command="fsl")
+    refused(capsys, [*base, "--schedule", "constant:0.6115"], out, command="fsl curve")
 
 
 # ------------------------------------------------------------------------------------------------- fsl optimal

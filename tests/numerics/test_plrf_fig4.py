@@ -117,7 +117,7 @@ def test_experiment_writes_files_and_claims(tmp_path):
     assert [(r["compute"], r["loss_opt"]) for r in frontier if r["model"] == "top_n"] == \
         [(float(c), float(v)) for c, v in zip(f.computes, f.loss_opt)]
     assert result.runtime_s > 0 and "random" in result.markdown()
-    assert experiments.spec("plrf_fig4").budget_s == 45  # registered on import (the report lists it in _MODULES)
+    assert "plrf_fig4" in experiments.names()  # registered on import (the report lists it in _MODULES)
 
 
 def test_bad_inputs_are_named():

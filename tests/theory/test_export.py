@@ -55,9 +55,10 @@ def test_cli_writes_all_formats(tmp_path, capsys):
             assert record["reason"] and record["value"] is None
 
 
-def test_cli_bad_eval_and_unknown_name(capsys):
-    assert main(["formulas", "--eval", "a=0.5,b=2", "--quiet", "--json", "/dev/null"]) == 2
-    assert "a > 1" in capsys.readouterr().err
+def test_cli_bad_eval_and_unknown_name(capsys, tmp_path):
+    js = tmp_path / "f.json"
+    assert main(["formulas", "--eval", "a=0.5,b=2", "--quiet", "--json", str(js)]) == 2
+    assert "a > 1" in capsys.readouterr().err and not js.exists()
     assert main(["formulas", "--only", "no_such_result"]) == 2
     assert "unknown result 'no_such_result'" in capsys.readouterr().err
 
