@@ -36,7 +36,7 @@ from numerics.fit import fit_law
 from numerics.laws import get_law
 
 TRUE = {"fsl": [2.5, 0.6, 0.4, 0.6, 30.0, 100.0, 0.5], "mpl": [2.5, 0.6, 0.4, 800.0, 2.0, 0.3, 0.5],
-        "momentum": [2.5, 0.6, 0.4, 1.0, 0.998], "fsln": [2.5, 0.6, 0.4, 500.0, 20.0, 0.7, 1e-3]}
+        "momentum": [2.5, 0.6, 0.4, 1.0, 0.998], "fsln": [2.5, 0.6, 0.4, 500.0, 20.0, 0.7, 1e-3, 0.3, 300.0]}
 
 
 def schedule(steps: int, warmup: int = 1000) -> np.ndarray:

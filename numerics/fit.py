@@ -638,6 +638,8 @@ def law_options(law: Law) -> dict:
     out = {}
     if getattr(law, "beta", None) is not None and law.name == "fsl":
         out["beta"] = law.beta
+    if law.name == "fsln" and not getattr(law, "transient", True):
+        out["transient"] = False
     if hasattr(law, "warmup_drops"):
         out["warmup_drops"] = bool(law.warmup_drops)
     return out

@@ -512,13 +512,25 @@ class NoiseLaw(Law):
     the theory's X = Σ η). Language models trained with Adam at LR ≥ 1e−3 reach nearly the same loss per
     *step* early on at 1e−3 and 2e−3 (lr-scheduling data), which X = Σ η cannot express; one parameter
     restores it. Without it the law predicts the WSD runs at half the cosine runs' peak LR with R² ≈ 0.75.
-    7 parameters (L0, A, σ linear); O(K·Q) with an exact Jacobian: the η_s derivative of the kernel term is
-    σ Σ_j w_j r_j (Y_k H_j(k) − H^Y_j(k)), Y = ∂X/∂η_s, from one extra source channel Δη_i Y_i.
+    Step-limited transient (``transient=True``, the default; 2 more parameters B, τ):
+
+        L(k) += B · exp(−(k − W)⁺ / τ),     W = the warmup length
+
+    Directions the optimiser equilibrates within a few hundred steps at any LR in use (λη ≫ 1; with Adam's
+    normalised updates their progress is bounded per step, not per unit of η) contribute an excess that decays
+    with the *step count*, the same at every peak LR. Without it the power term A X^{−α} must also absorb the
+    steep first ~1000 steps of the fitted runs, and X = Σ g(η) then makes a run at half the fitted peak LR
+    progress about half as fast early on (lr-scheduling, cos → WSD: +0.59 at step 400 on L8H6, R² 0.76).
+    ``transient=False`` is the 7-parameter law.
+
+    7 (+2) parameters (L0, A, σ, B linear); O(K·Q) with an exact Jacobian: the η_s derivative of the kernel
+    term is σ Σ_j w_j r_j (Y_k H_j(k) − H^Y_j(k)), Y = ∂X/∂η_s, from one extra source channel Δη_i Y_i.
     """
 
     kernel_tol: float = KERNEL_TOL
+    transient: bool = True
     name: str = "fsln"
-    linear_params: tuple[str, ...] = ("L0", "A", "sigma")
+    linear_params: tuple[str, ...] = ("L0", "A", "sigma", "B")
     params: tuple[Parameter, ...] = field(default=(
         Parameter("L0", 0.0, 20.0),
         Parameter("A", 1e-4, 1e3, log=True),
@@ -527,15 +539,35 @@ class NoiseLaw(Law):
         Parameter("c", 1e-3, 1e4, log=True),
         Parameter("gamma", 0.05, 3.0, adam_lr=5e-3),
         Parameter("eta_s", 1e-6, 1.0, log=True, adam_lr=5e-5),
+        # the transient: amplitude at the end of the warmup, and its decay time in steps (≤ 1000 steps: a
+        # slower "transient" would be a second power term, confounded with A X^{−α} at a single peak LR)
+        Parameter("B", 1e-6, 1e3, log=True),
+        Parameter("tau", 10.0, 1000.0, log=True, adam_lr=1.0),
     ))
+
+    def __post_init__(self):
+        if not self.transient:
+            object.__setattr__(self, "params", tuple(p for p in self.params if p.name not in ("B", "tau")))
+            object.__setattr__(self, "linear_params", ("L0", "A", "sigma"))
 
     def initial_guess(self, loss_values):
         lo = float(np.min(loss_values))
-        return self.check_theta(np.array([0.9 * lo, 0.5, 0.5, 300.0, 1.0, 0.6, 1e-3]))
+        th = np.array([0.9 * lo, 0.5, 0.5, 300.0, 1.0, 0.6, 1e-3, 1.0, 300.0])
+        return self.check_theta(th[: len(self.params)])
 
     def surrogate_start(self, L0, A, alpha, B, x_typical):
         # the surrogate's equilibrium drop per unit LR is σ; no saturation (the theory's limit) to start
-        return np.clip(np.array([L0, A, alpha, B, 1.0, 0.5, 1.0]), self.bounds()[:, 0], self.bounds()[:, 1])
+        th = np.array([L0, A, alpha, B, 1.0, 0.5, 1.0, 1.0, 300.0])[: len(self.params)]
+        return np.clip(th, self.bounds()[:, 0], self.bounds()[:, 1])
+
+    def _transient(self, theta, steps, warmup):
+        """(B e^{−(k−W)⁺/τ}, ∂/∂B, ∂/∂τ) at the logged steps; zeros when ``transient`` is off."""
+        if not self.transient:
+            return 0.0, None, None
+        B, tau = theta[7], theta[8]
+        age = np.maximum(steps - warmup, 0).astype(float)
+        e = np.exp(-age / tau)
+        return B * e, e, B * e * age / tau**2
 
     @staticmethod
     def intrinsic_rate(eta, eta_s):
@@ -544,8 +576,10 @@ class NoiseLaw(Law):
         return g, (g / eta_s) ** 2
 
     def evaluate(self, theta, lr, eval_steps, *, warmup=0, jacobian=False):
-        L0, A, alpha, sigma, c, gam, eta_s = self.check_theta(theta)
+        th = self.check_theta(theta)
+        L0, A, alpha, sigma, c, gam, eta_s = th[:7]
         eta, steps = validate_schedule(lr, eval_steps, warmup)
+        trans, d_B, d_tau = self._transient(th, steps, warmup)
         g, dg = self.intrinsic_rate(eta, eta_s)
         x = np.cumsum(g)
         rise = np.diff(g, prepend=0.0)  # Δg_i = g_i − g_{i−1}, g_{−1} = 0: the warmup is a (negative) drop
@@ -563,7 +597,7 @@ class NoiseLaw(Law):
         lx = np.log(xk)
         power = A * np.exp(-alpha * lx)
         noise = g[steps] - H0 @ w  # Σ Δg_i [1 − κ(X_k − X_i)]; Σ_{i≤k} Δg_i = g_k
-        loss = L0 + power + sigma * noise
+        loss = L0 + power + sigma * noise + trans
         if not jacobian:
             return LawEvaluation(loss)
         yk = y[steps]
@@ -581,12 +615,15 @@ class NoiseLaw(Law):
             "c": -sigma * (H0 @ w_c),
             "gamma": -sigma * (H0 @ (w * dlogw)),
             "eta_s": -alpha * power / xk * yk + sigma * d_noise,
+            "B": d_B,
+            "tau": d_tau,
         }
         return LawEvaluation(loss, np.stack([cols[n] for n in self.param_names], axis=1))
 
     def evaluate_naive(self, theta, lr, eval_steps, *, warmup=0):
         """The O(n·K) direct double sum (exact power-law kernel)."""
-        L0, A, alpha, sigma, c, gam, eta_s = self.check_theta(theta)
+        th = self.check_theta(theta)
+        L0, A, alpha, sigma, c, gam, eta_s = th[:7]
         eta, steps = validate_schedule(lr, eval_steps, warmup)
         g = self.intrinsic_rate(eta, eta_s)[0]
         x = np.cumsum(g)
@@ -595,6 +632,8 @@ class NoiseLaw(Law):
         for n, k in enumerate(steps):
             kern = 1.0 - (1.0 + c * (x[k] - x[: k + 1])) ** (-gam)
             out[n] = L0 + A * x[k] ** (-alpha) + sigma * np.sum(rise[: k + 1] * kern)
+        if self.transient:
+            out += th[7] * np.exp(-np.maximum(steps - warmup, 0) / th[8])
         return out
 
 

@@ -50,13 +50,13 @@ def test_rising_loss_is_flagged(tmp_path, capsys):
     assert len(poor) == 1 and "rising loss in run rise" in poor[0]
 
 
-def test_eight_points_for_seven_parameters(tmp_path, capsys):
-    steps = np.arange(100, 900, 100)
+def test_ten_points_for_nine_parameters(tmp_path, capsys):
+    steps = np.arange(100, 1100, 100)
     csv = _csv(tmp_path / "few.csv", steps, 3.0 + 2.0 / np.sqrt(steps))
     code, out, _, _ = _fit(tmp_path, capsys, csv, "--law", "fsln", "--schedule", "constant:0.001")
     assert code == 3
     poor = _lines(out, "lrwb fit: POOR FIT (fsln)")
-    assert len(poor) == 1 and "too few points: 8 for 7 parameters" in poor[0]
+    assert len(poor) == 1 and "too few points: 10 for 9 parameters" in poor[0]
 
 
 def test_bootstrap_never_prints_plus_minus_zero(tmp_path, capsys):

@@ -12,8 +12,13 @@ THETAS = {
     "fsl": [3.0, 0.4, 0.5, 5.0, 2.0, 3.0, 0.6],
     "mpl": [3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.5],
     "momentum": [3.0, 0.5, 0.5, 30.0, 0.999],
-    "fsln": [3.0, 0.5, 0.5, 300.0, 2.0, 0.7, 2e-3],
+    "fsln": [3.0, 0.5, 0.5, 300.0, 2.0, 0.7, 2e-3, 0.4, 150.0],
+    "fsln7": [3.0, 0.5, 0.5, 300.0, 2.0, 0.7, 2e-3],  # the law without its step-limited transient
 }
+
+
+def _law(name):
+    return NoiseLaw(transient=False) if name == "fsln7" else get_law(name)
 
 
 def _schedule():
@@ -27,7 +32,7 @@ def _schedule():
 @pytest.mark.parametrize("name", list(THETAS))
 def test_fast_evaluation_equals_naive_sum(name):
     lr, steps = _schedule()
-    law = get_law(name)
+    law = _law(name)
     fast = law.evaluate(THETAS[name], lr, steps, warmup=WARMUP).loss
     naive = law.evaluate_naive(THETAS[name], lr, steps, warmup=WARMUP)
     # the drop terms are O(0.1–1) here (c2·Σd ≈ 0.015·…, B·Σd ≈ 1.1), so 1e−8 absolute is a real test
@@ -39,7 +44,7 @@ def test_fast_evaluation_equals_naive_sum(name):
 @pytest.mark.parametrize("name", list(THETAS))
 def test_jacobian_matches_central_differences(name):
     lr, steps = _schedule()
-    law = get_law(name)
+    law = _law(name)
     th = np.array(THETAS[name], dtype=float)
     jac = law.evaluate(th, lr, steps, warmup=WARMUP, jacobian=True).jacobian
     for p in range(th.size):
@@ -87,6 +92,8 @@ def test_bad_inputs_raise():
         law.evaluate(THETAS["mpl"], bad, steps)
     with pytest.raises(ValueError, match="7 parameters"):
         law.evaluate([1.0, 2.0], lr, steps)
+    with pytest.raises(ValueError, match="9 parameters"):
+        get_law("fsln").evaluate(THETAS["fsln7"], lr, steps)
     with pytest.raises(ValueError, match="unknown law"):
         get_law("nope")
 
@@ -140,7 +147,8 @@ def test_non_monotone_schedule_equals_naive_sum(case):
     steps = np.arange(WARMUP + 1, K, 29)
     for drops in (False, True):
         name = case.split("_")[0]
-        law = get_law(name) if name == "fsln" else get_law(name, warmup_drops=drops)  # fsln: warmup is a drop
+        # fsln: the warmup is a drop (no warmup_drops option)
+        law = _law(name) if name.startswith("fsln") else get_law(name, warmup_drops=drops)
         fast = law.evaluate(NON_MONOTONE[case], lr, steps, warmup=WARMUP).loss
         naive = law.evaluate_naive(NON_MONOTONE[case], lr, steps, warmup=WARMUP)
         assert np.max(np.abs(fast - naive)) <= 1e-8, drops
@@ -148,7 +156,7 @@ def test_non_monotone_schedule_equals_naive_sum(case):
 
 def test_surrogate_starts_are_inside_the_bounds():
     for name in THETAS:
-        law = get_law(name)
+        law = _law(name)
         th = law.surrogate_start(3.0, 0.5, 0.5, 400.0, 2.0)
         b = law.bounds()
         assert th.shape == (len(law.params),) and np.all((b[:, 0] <= th) & (th <= b[:, 1]))
@@ -156,15 +164,16 @@ def test_surrogate_starts_are_inside_the_bounds():
 
 def test_fsln_constant_lr_closed_form_and_noise_floor():
     # at constant η from step 0 the only "drop" is the rise from η_{−1} = 0 at step 0 (the warmup as a drop):
-    # L = L0 + A X^{−α} + σ g (1 − (1 + c (X_k − X_0))^{−γ}), g = η/(1 + η/η_s) — the floor rises by σ g(η)
-    L0, A, alpha, sigma, c, gam, eta_s = THETAS["fsln"]
+    # L = L0 + A X^{−α} + σ g (1 − (1 + c (X_k − X_0))^{−γ}) + B e^{−k/τ}, g = η/(1 + η/η_s) — the floor rises
+    # by σ g(η); the transient B e^{−k/τ} (warmup 0) is the same at both LRs
+    L0, A, alpha, sigma, c, gam, eta_s, B, tau = THETAS["fsln"]
     law = NoiseLaw()
     steps = np.arange(10, 20000, 50)
     floors = []
     for eta in (1e-3, 2e-3):
         g = eta / (1 + eta / eta_s)
         x = g * (steps + 1)
-        expected = L0 + A * x ** -alpha + sigma * g * (1 - (1 + c * (x - g)) ** -gam)
+        expected = L0 + A * x ** -alpha + sigma * g * (1 - (1 + c * (x - g)) ** -gam) + B * np.exp(-steps / tau)
         got = law.evaluate(THETAS["fsln"], np.full(20000, eta), steps).loss
         # the kernel is a sum of exponentials with absolute error 1e−9 per unit source (σ g ≈ 0.2–0.3 here)
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8)
@@ -179,7 +188,7 @@ def test_fsln_lr_decay_lowers_the_loss_by_sigma_times_the_drop():
     # a step decay η → η/10 at step 5000: long after it the loss is lower by σ (g(η) − g(η/10)) minus the
     # signal term's change; compare with a constant run continued at η/10 from the start of the decay
     law = NoiseLaw()
-    L0, A, alpha, sigma, c, gam, eta_s = THETAS["fsln"]
+    L0, A, alpha, sigma, c, gam, eta_s = THETAS["fsln"][:7]  # the transient e^{−k/150} is gone at k ≈ 2e5
     lr = np.full(200000, 2e-3)
     lr[5000:] = 2e-4
     k = np.array([199999])
@@ -188,3 +197,21 @@ def test_fsln_lr_decay_lowers_the_loss_by_sigma_times_the_drop():
     g_low = 2e-4 / (1 + 2e-4 / eta_s)
     # the residual memory of both LR changes at X_k − X_i ≈ 36 is (1 + 72)^{−0.7} ≈ 5% of each source
     assert got == pytest.approx(sigma * g_low, rel=0.1)
+
+
+def test_fsln_transient_counts_steps_after_the_warmup_at_every_peak_lr():
+    # the transient B e^{−(k − W)⁺/τ} is step-limited: the same excess at 1e−3 and 2e−3, counted from the end
+    # of the warmup; B = 0 is the 7-parameter law exactly
+    full, bare = NoiseLaw(), NoiseLaw(transient=False)
+    th = np.array(THETAS["fsln"], dtype=float)
+    steps = np.arange(WARMUP + 1, K, 37)
+    for peak in (1e-3, 2e-3):
+        lr = np.where(np.arange(K) < WARMUP, peak * (0.01 + 0.99 * np.arange(K) / WARMUP), peak)
+        excess = full.evaluate(th, lr, steps, warmup=WARMUP).loss - bare.evaluate(th[:7], lr, steps, warmup=WARMUP).loss
+        # both paths share every other term exactly; only rounding separates them
+        np.testing.assert_allclose(excess, th[7] * np.exp(-(steps - WARMUP) / th[8]), rtol=1e-12, atol=1e-14)
+        zero = th.copy()
+        zero[7] = 0.0
+        np.testing.assert_allclose(full.evaluate(zero, lr, steps, warmup=WARMUP).loss,
+                                   bare.evaluate(th[:7], lr, steps, warmup=WARMUP).loss, rtol=0, atol=1e-14)
+    assert bare.param_names == full.param_names[:7] and full.param_names[7:] == ("B", "tau")
