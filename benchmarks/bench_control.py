@@ -1,11 +1,11 @@
-"""Benchmark of the optimal-schedule solver (numerics.control), one CPU core, float64.
+"""Benchmark of the optimal-schedule solver (lrwb.numerics.control.lr), one CPU core, float64.
 
 Problem: the conventions' defaults (a = 3.5, b = 2, N = 1000, σ = 0.5, B = 5, η_max = 1), final loss. Three
 targets from issue 4, each a median over repeats (wall and CPU seconds; the machine may be shared, and other
 load inflates only the wall time):
 
 1. **T = 10⁴ against a stored reference.** ``bench_control_reference.json`` (next to this file) holds the final
-   loss of a tightly converged reference solve: :func:`numerics.control.optimal_schedule` from a *different*
+   loss of a tightly converged reference solve: :func:`lrwb.numerics.control.lr.optimal_schedule` from a *different*
    start (the flat schedule η = η_max/2, not the solver's collapse-shaped default), up to 200 projected-Newton
    polish steps asking for a Pontryagin residual ≤ 1e−13 (it stops at ≈ 1e−10, the float64 floor of the
    finite-difference Hessian products), then re-polished from its own output to confirm that the loss no longer
@@ -50,9 +50,9 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from scipy import optimize  # noqa: E402
 
-from numerics import control  # noqa: E402
-from numerics.io import atomic_write  # noqa: E402
-from numerics.spectra import power_law_spectrum  # noqa: E402
+from lrwb.numerics.control import lr as control  # noqa: E402
+from lrwb.numerics.io import atomic_write  # noqa: E402
+from lrwb.numerics.spectra import power_law_spectrum  # noqa: E402
 
 PROBLEM = dict(sigma=0.5, batch=5.0)
 ETA_MAX = 1.0

@@ -1,11 +1,11 @@
-"""Benchmark of the exact expected-loss engines (numerics.dynamics), one CPU core, float64.
+"""Benchmark of the exact expected-loss engines (lrwb.numerics.dynamics.expected), one CPU core, float64.
 
 Prints mode-steps/s (S·N·T / seconds; median of ≥ 3 repeats; per CPU-second of this single-threaded
 process, which other load on the machine does not inflate, and per wall-second) for
 
 - ``baseline``: a plain per-step NumPy loop over the modes, one schedule at a time (what the issue measured
   at 5.5e7), loss only — timed on fewer steps (its rate does not depend on T) and reported as a rate;
-- ``numpy``: the vectorised NumPy engine of numerics.dynamics (per-step operations on (S, N) arrays), with
+- ``numpy``: the vectorised NumPy engine of lrwb.numerics.dynamics.expected (per-step operations on (S, N) arrays), with
   the bias/variance split (``parts``) and loss only — also timed on fewer steps;
 - ``numba``: the fused numba kernels, with and without the split, on the full T;
 
@@ -33,8 +33,8 @@ import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from numerics.dynamics import HAVE_NUMBA, expected_loss  # noqa: E402
-from numerics.spectra import power_law_spectrum  # noqa: E402
+from lrwb.numerics.dynamics.expected import HAVE_NUMBA, expected_loss  # noqa: E402
+from lrwb.numerics.spectra import power_law_spectrum  # noqa: E402
 
 
 def baseline_loop(lam, c0, lr, batch, sigma):

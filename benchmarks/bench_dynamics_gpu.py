@@ -2,7 +2,7 @@
 
     python benchmarks/bench_dynamics_gpu.py [--schedules 1024 4096] [--steps 2000] [--features 1000]
 
-Reports the torch per-step engine (numerics.dynamics_torch) in float32 and float64, and the float32 error
+Reports the torch per-step engine (lrwb.numerics.dynamics.torch_engine) in float32 and float64, and the float32 error
 against float64. On a machine without CUDA it runs on the CPU (smaller default sizes) so that the script is
 exercised everywhere; the GPU numbers of the issue need a CUDA device.
 """
@@ -20,8 +20,8 @@ import numpy as np
 def main() -> None:
     import torch
 
-    from numerics.dynamics import expected_loss
-    from numerics.spectra import power_law_spectrum
+    from lrwb.numerics.dynamics.expected import expected_loss
+    from lrwb.numerics.spectra import power_law_spectrum
 
     cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser()

@@ -8,7 +8,7 @@
 2. Evaluation: the loss at every one of K = 30,000 steps by the O(K·Q) recursion vs the direct O(K²) double
    sum (``Law.evaluate_naive``), for fsl and mpl; the speed-up and the largest difference.
 
-3. Protocol on exact PLRF curves (``numerics.dynamics.expected_loss``; defaults a = 3.5, b = 2, N = 1000,
+3. Protocol on exact PLRF curves (``lrwb.numerics.dynamics.expected.expected_loss``; defaults a = 3.5, b = 2, N = 1000,
    σ = 0.5, B = 5; T = 2000, peak η = 0.5, 50 warmup steps; excess loss): each law fitted on the cosine run,
    predicting WSD, 8-1-1 and constant; RMSE and R² per law (``--plrf``; the laws model the excess loss
    L(k) = loss after step k, i.e. the exact curve's entry k + 1).
@@ -31,9 +31,9 @@ import time
 
 import numpy as np
 
-from numerics.curves import TrainingCurve
-from numerics.fit import fit_law
-from numerics.laws import get_law
+from lrwb.numerics.lawfit.curves import TrainingCurve
+from lrwb.numerics.lawfit.fit import fit_law
+from lrwb.numerics.lawfit.laws import get_law
 
 TRUE = {"fsl": [2.5, 0.6, 0.4, 0.6, 30.0, 100.0, 0.5], "mpl": [2.5, 0.6, 0.4, 800.0, 2.0, 0.3, 0.5],
         "momentum": [2.5, 0.6, 0.4, 1.0, 0.998], "fsln": [2.5, 0.6, 0.4, 500.0, 20.0, 0.7, 1e-3, 0.3, 300.0]}
@@ -100,10 +100,10 @@ def main() -> None:
 
 
 def plrf_protocol(steps: int = 2000, peak: float = 0.5, warmup: int = 50) -> dict:
-    from numerics.dynamics import expected_loss
-    from numerics.fit import average_metrics, run_protocol
-    from numerics.schedules import parse_schedule
-    from numerics.spectra import power_law_spectrum
+    from lrwb.numerics.dynamics.expected import expected_loss
+    from lrwb.numerics.lawfit.fit import average_metrics, run_protocol
+    from lrwb.numerics.schedules import parse_schedule
+    from lrwb.numerics.spectra import power_law_spectrum
 
     spectrum = power_law_spectrum(3.5, 2.0, 1000)
     specs = {"cosine": f"cosine:{peak},{0.1 * peak}", "wsd": f"wsd:{peak},0.2,{0.1 * peak}",

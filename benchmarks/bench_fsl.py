@@ -1,10 +1,10 @@
-"""Benchmark of the FSL engine (``numerics.fsl``): fast O(T·Q) convolution vs the naive O(T²) quadrature.
+"""Benchmark of the FSL engine (``lrwb.numerics.fsl.engine``): fast O(T·Q) convolution vs the naive O(T²) quadrature.
 
 Run: ``python benchmarks/bench_fsl.py`` (one core: ``NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1``).
 Reports (1) the T = 10⁶ curve time and the speed-up over the naive quadrature timed at T = 10⁴ and
 extrapolated ×(10⁶/10⁴)²; (2) cost against T and Q; (3) accuracy (max relative error of the loss curve against
 a reference with a much tighter compression) against Q; (4) the recursion's rounding over a long slowly varying
-schedule: the O(T·Q) sums (:mod:`numerics.sumexp`, whose decay factors are updated multiplicatively with an exact
+schedule: the O(T·Q) sums (:mod:`lrwb.numerics.sumexp`, whose decay factors are updated multiplicatively with an exact
 refresh every 256 updates) against the same compressed sums with one exp per term and step.
 """
 
@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from numerics.fsl import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
-from numerics.sumexp import exp_sum_along, exp_sum_convolution
+from lrwb.numerics.fsl.engine import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
+from lrwb.numerics.sumexp import exp_sum_along, exp_sum_convolution
 
 
 def cosine(peak: float, steps: int) -> np.ndarray:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PROGRAM = "import sys; from numerics.cli import main; sys.exit(main())"
+PROGRAM = "import sys; from lrwb.app.cli import main; sys.exit(main())"
 LONG_RUNS = {
     "dynamics (numba kernel)": ["dynamics", "--features", "20000", "--steps", "3000000"],
     "fsl curve (numba recursion)": ["fsl", "curve", "--s", "1", "--beta", "2", "--schedule", "constant:0.2",

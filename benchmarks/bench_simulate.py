@@ -1,4 +1,4 @@
-"""Monte Carlo SGD throughput: samples/s of ``numerics.simulate.monte_carlo`` against a plain per-step torch loop.
+"""Monte Carlo SGD throughput: samples/s of ``lrwb.numerics.simulate.monte_carlo`` against a plain per-step torch loop.
 
 One sample = one input vector through one SGD step (R runs × B inputs per step × T steps). Model: top-N PLRF,
 N = 1000, a = 3.5, b = 2, batch 1, constant η = 0.3, σ = 0.5, losses recorded at steps 0 and T only.
@@ -26,8 +26,8 @@ import warnings
 
 import numpy as np
 
-from numerics.simulate import DeviceFallbackWarning, monte_carlo
-from numerics.spectra import power_law_spectrum
+from lrwb.numerics.simulate import DeviceFallbackWarning, monte_carlo
+from lrwb.numerics.spectra import power_law_spectrum
 
 FEATURES = 1000
 LR = 0.3
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{backend:7s} {used:6s} {dtype:8s} {runs:6d} {steps:5d} {fmt(rate)} {fmt(base_rate)} "
               f"{(f'{ratio:6.2f}' if ratio is not None else '     —')} {fmt(rng_rate)}", flush=True)
     if args.json:
-        from numerics.io import atomic_write
+        from lrwb.numerics.io import atomic_write
 
         with atomic_write(args.json) as handle:
             json.dump(rows, handle, indent=2)

@@ -5,7 +5,7 @@ another checkout) (default: the quick grid, 42 points, a local cluster of 2 work
 processes with 1 thread each, 3 repeats, each into a fresh cache so every point is computed).
 
 For each repeat it prints the wall time from the first submission to the last result, the sum of the tasks' own
-CPU times (the worker process's CPU time while :func:`numerics.phase_diagram.evaluate_point` runs), the ideal wall time Σ CPU / workers
+CPU times (the worker process's CPU time while :func:`lrwb.numerics.analysis.phase_diagram.evaluate_point` runs), the ideal wall time Σ CPU / workers
 and their ratio (target ≤ 1.3: scheduling, serialisation, worker start-up imports and load imbalance together
 cost at most 30%), plus the cluster start-up and the load average around the run (the ratio is only meaningful
 on otherwise idle cores: other processes stretch the wall time, not the CPU time; the last column, wall against
@@ -20,8 +20,8 @@ import statistics
 import tempfile
 import time
 
-from numerics.phase_diagram import SweepSettings
-from numerics.sweep import product_grid, quick_grid, run_sweep
+from lrwb.numerics.analysis.phase_diagram import SweepSettings
+from lrwb.app.sweep import product_grid, quick_grid, run_sweep
 
 #: a 12-point grid for a fast check (both phases, the boundary, a → 1, large b).
 SMALL_A = (1.25, 2.0, 3.5)

@@ -7,7 +7,7 @@ Build (warnings are errors, as in CI)::
 The notebooks in ``notebooks/`` (reached through the ``docs/notebooks`` link) are executed during the build
 with ``LRWB_NOTEBOOK_SIZE=small`` unless that variable is already set (``full`` gives the larger settings);
 ``LRWB_DOCS_EXECUTE=off`` skips their execution for a quick look at the prose. The list of derived results is
-generated at build time from ``theory.results.registry()`` (see :func:`_derived_results_markdown`).
+generated at build time from ``lrwb.theory.results.registry()`` (see :func:`_derived_results_markdown`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
-sys.path.insert(0, str(REPO))  # the packages, also when the project is not installed
+# the packages come from the install (theory/ and numerics/ are mapped into lrwb by pyproject.toml)
 
 # The notebook kernels inherit this process's environment: small settings unless told otherwise.
 os.environ.setdefault("LRWB_NOTEBOOK_SIZE", "small")
@@ -90,7 +90,7 @@ def _derived_results_markdown() -> str:
     the derivation that produced it."""
     import importlib
 
-    from theory.results import THEORY_MODULES, registry
+    from lrwb.theory.results import THEORY_MODULES, registry
 
     results = registry()
     lines = [f"The registry holds **{len(results)} results**, derived when this page was built.", ""]

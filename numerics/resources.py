@@ -99,7 +99,7 @@ def check_memory(estimate: float, what: str) -> None:
 
 def dynamics_bytes(schedules: float, steps: float, features: float, *, parts: bool = True,
                    record_modes: bool = False, momentum: bool = False) -> float:
-    """Exact expected loss (:func:`numerics.dynamics.expected_loss`): the learning rates, batch and momentum
+    """Exact expected loss (:func:`lrwb.numerics.dynamics.expected.expected_loss`): the learning rates, batch and momentum
     per step (S·T each), the curves (S·(T+1) × 2–3), the per-mode state (N × 5) and with ``record_modes`` the
     history S·(T+1)·N × (2, or 4 with momentum)."""
     st = float(schedules) * (float(steps) + 1)
@@ -111,7 +111,7 @@ def dynamics_bytes(schedules: float, steps: float, features: float, *, parts: bo
 
 
 def control_bytes(steps: float, features: float, *, momentum: bool = False) -> float:
-    """Optimal control (:mod:`numerics.control`): the forward history (T+1)·N per state (1, or 3 with
+    """Optimal control (:mod:`lrwb.numerics.control.lr`): the forward history (T+1)·N per state (1, or 3 with
     momentum, plus their Hessian-vector copies) and L-BFGS-B's memory (~30 vectors of T)."""
     per_state = 6 if momentum else 2
     return FLOAT * (per_state * (float(steps) + 1) * float(features) + 30 * float(steps) + 8 * float(features))
@@ -130,7 +130,7 @@ def spectrum_bytes(features: float) -> float:
 
 def simulate_bytes(runs: float, features: float, steps: float, points: float, *, batch: float = 1.0,
                    input_dim: float | None = None, momentum: bool = False) -> float:
-    """Monte Carlo SGD (:func:`numerics.simulate.monte_carlo`) for one chunk of ``runs``: per run the weights,
+    """Monte Carlo SGD (:func:`lrwb.numerics.simulate.monte_carlo`) for one chunk of ``runs``: per run the weights,
     gradient (and velocity) and per-sample products N·(2 + μ + B), one step of B inputs B·(D + N + 2), the
     recorded losses (points); plus the per-step schedule arrays (T × 3)."""
     r, n, b = float(runs), float(features), float(batch)

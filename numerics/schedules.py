@@ -45,7 +45,7 @@ from typing import Callable
 
 import numpy as np
 
-from numerics.io import atomic_write
+from lrwb.numerics.io import atomic_write
 
 __all__ = [
     "Schedule",

@@ -1,6 +1,6 @@
 """Monte Carlo SGD on the actual PLRF model: sampled inputs, sampled label noise, real updates.
 
-The simulator checks the exact expected dynamics (:mod:`numerics.dynamics`) against what SGD really does.
+The simulator checks the exact expected dynamics (:mod:`lrwb.numerics.dynamics.expected`) against what SGD really does.
 Each of ``runs`` independent runs starts at w = 0 and takes, for t = 0 … T−1,
 
     g_t = (1/B_t) Σ_{b=1}^{B_t} z_b (z_b·w − y_b),      v ← μ_t v + g_t,      w ← w − η_t v
@@ -38,8 +38,8 @@ from typing import Callable
 
 import numpy as np
 
-from numerics.spectra import Spectrum
-from numerics.stability import DivergenceError, check_learning_rates
+from lrwb.numerics.spectra import Spectrum
+from lrwb.numerics.stability import DivergenceError, check_learning_rates
 
 BACKENDS = ("numpy", "torch")
 DTYPES = ("float64", "float32")
@@ -158,7 +158,7 @@ def _check_record_steps(record_steps, steps: int) -> np.ndarray:
 
 def _learning_rates(lr, steps: int | None) -> np.ndarray:
     """η_t as a checked float64 array (T,), from an array, a Schedule or a spec string (then ``steps`` = T)."""
-    from numerics.schedules import as_schedule, check_learning_rates
+    from lrwb.numerics.schedules import as_schedule, check_learning_rates
 
     if isinstance(lr, str) or callable(getattr(lr, "values", None)):
         if steps is None:
@@ -265,9 +265,9 @@ def _divergence_check(spectrum: Spectrum, sigma: float, lr: np.ndarray, batch: n
     """A function (step, previous recorded step, its mean loss, per-run losses) that raises on divergence.
 
     Diverged = a non-finite loss, or a mean excess loss above ``DIVERGENCE_FACTOR`` × (initial loss + σ²),
-    the criterion of the exact engine (:mod:`numerics.dynamics`). Checked at the recorded steps.
+    the criterion of the exact engine (:mod:`lrwb.numerics.dynamics.expected`). Checked at the recorded steps.
     """
-    from numerics.dynamics import DIVERGENCE_FACTOR
+    from lrwb.numerics.dynamics.expected import DIVERGENCE_FACTOR
 
     reference = spectrum.initial_loss() + sigma**2
     limit = DIVERGENCE_FACTOR * reference if reference > 0 else math.inf
@@ -277,7 +277,7 @@ def _divergence_check(spectrum: Spectrum, sigma: float, lr: np.ndarray, batch: n
         mean = float(losses.mean()) if finite else math.inf
         if finite and mean <= limit:
             return
-        from numerics.dynamics import run_stability_bound
+        from lrwb.numerics.dynamics.expected import run_stability_bound
 
         bound = run_stability_bound(spectrum.eigenvalues, batch, momentum)
         where = f"by step {step}"
@@ -531,7 +531,7 @@ def monte_carlo(
 
     Args:
         spectrum: the problem (top-N, optionally with tail, or random features with its projection).
-        lr: η_t for t = 0 … T−1 (finite, ≥ 0); or a :class:`~numerics.schedules.Schedule` or spec string
+        lr: η_t for t = 0 … T−1 (finite, ≥ 0); or a :class:`~lrwb.numerics.schedules.Schedule` or spec string
             (``"cosine:0.5,0"``), evaluated at ``steps``.
         sigma: label-noise std σ.
         batch: B ≥ 1, an integer, or one integer per step.
@@ -549,13 +549,13 @@ def monte_carlo(
 
     Raises:
         ValueError: bad inputs, naming the value and its valid range.
-        UnstableLearningRateError: some η_t above the true stability bound (:mod:`numerics.stability`), up
+        UnstableLearningRateError: some η_t above the true stability bound (:mod:`lrwb.numerics.stability`), up
             front, naming the step, η, the bound and the failing condition (unless ``allow_unstable``).
         DivergenceError: a non-finite or exploding loss, naming the step and the stability bound.
         ImportError: backend="torch" without PyTorch installed.
     """
     if not isinstance(spectrum, Spectrum):
-        raise ValueError(f"spectrum must be a numerics.spectra.Spectrum, got {type(spectrum).__name__}")
+        raise ValueError(f"spectrum must be a lrwb.numerics.spectra.Spectrum, got {type(spectrum).__name__}")
     lr = _learning_rates(lr, steps)
     steps = lr.size
     batch_t = _check_batch(batch, steps)
@@ -575,7 +575,7 @@ def monte_carlo(
     else:
         budget = _CPU_BLOCK_BYTES
     itemsize = np.dtype(dtype).itemsize
-    from numerics import resources
+    from lrwb.numerics import resources
 
     has_momentum = bool(np.any(momentum_t > 0))
     resources.check_memory(  # the smallest chunk: one run (or chunk_runs) with one step of B inputs in flight

@@ -117,7 +117,7 @@ def random_feature_spectrum(a: float, b: float, features: int, input_dim: int, *
     d = _check_count("input_dim", input_dim)
     if d < n:
         raise ValueError(f"input_dim = {d} must be >= features = {n} (the projection maps D input modes to N features)")
-    from numerics import resources
+    from lrwb.numerics import resources
 
     resources.check_memory(resources.random_features_bytes(n, d),
                            f"a random-feature spectrum with N = {n} features of D = {d} input modes (dense N × D)")

@@ -1,7 +1,7 @@
 """Sums of exponentials: the one home for building them and for the O(K·Q) recursions they allow.
 
-Why: every memory term of the workbench — the FSL noise convolution (:mod:`numerics.fsl`), its mode-sum signal,
-the loss-curve laws (:mod:`numerics.laws`) — is a sum Σ_i w_i G(X_k − X_i) over a monotone (intrinsic-time)
+Why: every memory term of the workbench — the FSL noise convolution (:mod:`lrwb.numerics.fsl.engine`), its mode-sum signal,
+the loss-curve laws (:mod:`lrwb.numerics.lawfit.laws`) — is a sum Σ_i w_i G(X_k − X_i) over a monotone (intrinsic-time)
 grid. Done directly that is O(K²). Writing G as Q exponentials, G(x) ≈ Σ_q w_q e^{−ρ_q x} (:class:`ExpSum`),
 turns it into Q first-order recursions, O(K·Q).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# Single-threaded BLAS, as the CLI uses (numerics/cli/__init__.py): small problems, 2-core CI.
+# Single-threaded BLAS, as the CLI uses (lrwb/app/cli/__init__.py): small problems, 2-core CI.
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(config, items):
 def shared_data() -> Path:
     """The data root the readers use: ``$LRWB_DATA`` if set, else the copy bundled with the package (always
     there: data tests never skip). It holds ``multipower/`` and ``lr-scheduling/`` in the shared/data layout."""
-    from numerics.data import data_root
+    from lrwb.numerics.data import data_root
 
     return data_root()
 

@@ -47,7 +47,7 @@ def test_notebook_is_stored_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_uses_the_packages_and_the_size_switch(path):
     source = "\n".join("".join(cell["source"]) for cell in _code_cells(path))
-    assert "from theory" in source or "from numerics" in source, f"{path.name} does not import the packages"
+    assert "from lrwb" in source or "import lrwb" in source, f"{path.name} does not import the packages"
     assert "LRWB_NOTEBOOK_SIZE" in source, f"{path.name} ignores LRWB_NOTEBOOK_SIZE (CI runs the small settings)"
     if importlib.util.find_spec("nbformat") is not None:
         import nbformat
@@ -102,12 +102,12 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     for page in ("index", "getting-started", "model", "reproduce", "results", "cli", "notebooks", "api/index"):
         assert (out / f"{page}.html").is_file(), page
     cli = re.sub(r"<[^>]+>", "", (out / "cli.html").read_text(encoding="utf-8"))  # text without the markup
-    from numerics.cli import COMMANDS
+    from lrwb.app.cli import COMMANDS
 
     for command in COMMANDS:
         assert f"lrwb {command}" in cli, f"CLI reference lacks `lrwb {command}`"
-    assert (out / "api" / "generated" / "theory.results.html").is_file()
-    assert (out / "api" / "generated" / "numerics.control.html").is_file()
+    assert (out / "api" / "generated" / "lrwb.theory.results.html").is_file()
+    assert (out / "api" / "generated" / "lrwb.numerics.control.lr.html").is_file()
     results = (out / "results.html").read_text(encoding="utf-8")
     assert "The registry holds" in results and "zeta_T_optimal_schedule" in results  # generated at build time
     for name in EXPECTED_NOTEBOOKS:

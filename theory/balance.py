@@ -53,7 +53,7 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
-from theory import params as P
+from lrwb.theory import params as P
 
 __all__ = ["Balance", "BalanceError", "Valley", "balance", "log_monomial", "regime_points"]
 
@@ -107,7 +107,7 @@ class Balance:
             stays optimal — the regime of validity of the formulas.
         verified_points: the random regime points where the symbolic solution matched the numeric LPs.
         terms, decisions, constraints: the problem as posed (``Min`` kept), so that numerics can minimise the
-            same term model directly (``numerics.hyperparameters``) and check every exponent above.
+            same term model directly (``lrwb.numerics.analysis.hyperparameters``) and check every exponent above.
     """
 
     variable: sp.Symbol

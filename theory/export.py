@@ -10,7 +10,7 @@ from typing import Iterable
 
 import sympy as sp
 
-from theory.results import NotApplicable, Result
+from lrwb.theory.results import NotApplicable, Result
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -99,7 +99,7 @@ def markdown_table(results: Iterable[Result]) -> str:
 
 def evaluation_parameters(point: dict) -> dict[str, float]:
     """Every parameter the ``--eval`` point determines (a, b and the FSL s, β from either pair, sizes …)."""
-    from theory import params as P
+    from lrwb.theory import params as P
 
     return {str(sym): value for sym, value in P.evaluation_point(**point).items()}
 

@@ -11,14 +11,14 @@ How each result is obtained (nothing below types in an answer; the papers' close
 1. The model (:class:`Model`): source exponent s (signal e(t) ≍ t^{−s}), capacity β, kernel exponent p
    (K(t) ≍ t^{−p}). p = 2 − 1/β, the approximation exponent sβ and the noise dimension T^{1/β} are derived
    from the mode sums by the scaling substitution j = v·t^{1/β} (:func:`mode_sum_exponent`);
-   ``theory.modesums`` derives the same sums with their prefactors.
+   ``lrwb.theory.modesums`` derives the same sums with their prefactors.
 2. Each schedule's law is built from the FSL, E ≍ δ_M + e(T) + σ²∫K(T − z)γ(z)dz, by SymPy integrals:
    constant γ → noise γ‖K‖₁ (:func:`kernel_mass`); exponential decay → γ is linear in intrinsic time and the
    noise is γ_final‖K‖₁ + (γ − γ_final)·∫uK/T (:func:`exp_decay_law`), where ∫_0^T uK_M ≍ min{M, T^{2−p}}
    (:func:`noise_dimension`); WSD → the same decay noise over the decay's intrinsic time T_2.
    :func:`schedule_terms` keeps the leading order of these laws (γ_final a power of X below γ, so
    T = (γ − γ_final)D/log(γ/γ_final) ≍ γD/log X); the tests take that limit of the exact law with SymPy.
-3. Each Table-1 cell is the asymptotic minimum of those terms over (γ, M, r) by :func:`theory.balance.balance`
+3. Each Table-1 cell is the asymptotic minimum of those terms over (γ, M, r) by :func:`lrwb.theory.balance.balance`
    (first- and second-order LPs, solved symbolically, verified at random regime points).
 4. The follow-up: the stationarity condition of E_N[η] is derived on a discretised functional (SymPy ``diff``),
    its continuum form is solved with ``dsolve`` twice (η(u) ∝ K(u)^{−1/2}, then du/dz = −η(u)), the noise of a
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory import params as P
-from theory.balance import Balance, BalanceError, balance, log_monomial
-from theory.results import Regime, Result, derived_here
+from lrwb.theory import params as P
+from lrwb.theory.balance import Balance, BalanceError, balance, log_monomial
+from lrwb.theory.results import Regime, Result, derived_here
 
 s, beta, a, b = P.s, P.beta, P.a, P.b
 gamma, M, D, C, N = P.gamma, P.M, P.D, P.C, P.N
@@ -614,7 +614,7 @@ def _table1_results() -> list[Result]:
                     assumptions=BALANCE_ASSUMPTIONS,
                     relation=r"\asymp",
                     verdict=verdict,
-                    derivation=f"theory.fsl.table1_cell({schedule!r}, {limit!r}, {phase or 'easy'!r}): term balance",
+                    derivation=f"lrwb.theory.fsl.table1_cell({schedule!r}, {limit!r}, {phase or 'easy'!r}): term balance",
                 ))
                 out += _hyper_results(schedule, limit, phase, cell, tag, where)
     return out
@@ -641,7 +641,7 @@ def _hyper_results(schedule, limit, phase, cell: Balance, tag, where) -> list[Re
                 assumptions=BALANCE_ASSUMPTIONS,
                 relation=r"\asymp",
                 verdict=_verdict(expr, claimed, f"optimal {decision}", (schedule, limit, key_phase, decision)) + extra,
-                derivation=f"theory.fsl.table1_cell({schedule!r}, {limit!r}, {key_phase!r}).scaling({decision})",
+                derivation=f"lrwb.theory.fsl.table1_cell({schedule!r}, {limit!r}, {key_phase!r}).scaling({decision})",
             ))
         elif decision in cell.valleys and cell.valleys[decision].lower is not None:
             # a flat valley of the balance (over the union of the tied Min branches): report its lower end
@@ -672,7 +672,7 @@ def _hyper_results(schedule, limit, phase, cell: Balance, tag, where) -> list[Re
                 assumptions=BALANCE_ASSUMPTIONS,
                 relation=r"\asymp",
                 verdict=verdict,
-                derivation=(f"theory.fsl.table1_cell({schedule!r}, {limit!r}, {key_phase!r}).valleys[{decision}].lower "
+                derivation=(f"lrwb.theory.fsl.table1_cell({schedule!r}, {limit!r}, {key_phase!r}).valleys[{decision}].lower "
                             "(union of the tied Min branches' optimal faces)"),
             ))
     if limit == "compute" and M in cell.exponents and (schedule == "constant" or phase == "hard"):
@@ -804,7 +804,7 @@ def _phase_boundary_result() -> Result:
         source=f"{TABLE1} (easy/hard columns)",
         relation="=",
         verdict=_verdict(boundary, 1 - 1 / beta, "the phase boundary"),
-        derivation="slack of the constraint gamma <~ 1 at the easy-phase optimum (theory.balance conditions)",
+        derivation="slack of the constraint gamma <~ 1 at the easy-phase optimum (lrwb.theory.balance conditions)",
     )
 
 
@@ -836,7 +836,7 @@ def _followup_results() -> list[Result]:
         regime=EASY,
         relation="=",
         verdict=_verdict(shape["u_exponent"], 2 * beta, "the exponent of u"),
-        derivation="theory.fsl.optimal_schedule_shape",
+        derivation="lrwb.theory.fsl.optimal_schedule_shape",
     ))
     out.append(Result(
         name="fsl_optimal_decay_exponent",
@@ -847,7 +847,7 @@ def _followup_results() -> list[Result]:
         regime=EASY,
         relation="=",
         verdict=_verdict(shape["decay_exponent"], 2 * beta - 1, "the decay exponent"),
-        derivation="theory.fsl.optimal_schedule_shape",
+        derivation="lrwb.theory.fsl.optimal_schedule_shape",
     ))
     easy = optimal_schedule_balance("easy")
     nu = sp.factor(-easy.exponents[eta_peak])
@@ -860,7 +860,7 @@ def _followup_results() -> list[Result]:
         regime=EASY,
         relation="=",
         verdict=_verdict(nu, PAPER_NU, "nu"),
-        derivation="theory.fsl.optimal_schedule_balance('easy')",
+        derivation="lrwb.theory.fsl.optimal_schedule_balance('easy')",
     ))
     out.append(Result(
         name="fsl_optimal_loss_easy",
@@ -871,7 +871,7 @@ def _followup_results() -> list[Result]:
         regime=EASY,
         relation=r"\asymp",
         verdict=_verdict(easy.value(), N ** (-s * beta / (s * beta + 1)), "E*"),
-        derivation="theory.fsl.optimal_schedule_balance('easy')",
+        derivation="lrwb.theory.fsl.optimal_schedule_balance('easy')",
     ))
     hard = optimal_schedule_balance("hard")
     out.append(Result(
@@ -883,7 +883,7 @@ def _followup_results() -> list[Result]:
         regime=HARD,
         relation=r"\asymp",
         verdict=_verdict(hard.value(), N ** (-s), "E*"),
-        derivation="theory.fsl.optimal_schedule_balance('hard')",
+        derivation="lrwb.theory.fsl.optimal_schedule_balance('hard')",
     ))
     decay = hard_phase_decay_balance()
     fraction = sp.factor(decay.exponents[n_decay] - 1)
@@ -896,7 +896,7 @@ def _followup_results() -> list[Result]:
         regime=HARD,
         relation=r"\asymp",
         verdict=_verdict(decay.scaling(n_decay), N ** ((s + 1) / (2 - 1 / beta)), "the decay length"),
-        derivation="theory.fsl.hard_phase_decay_balance",
+        derivation="lrwb.theory.fsl.hard_phase_decay_balance",
     ))
     out.append(Result(
         name="fsl_hard_decay_fraction_exponent",
@@ -907,7 +907,7 @@ def _followup_results() -> list[Result]:
         regime=HARD,
         relation="=",
         verdict=_verdict(fraction, -(1 - 1 / beta - s) / (2 - 1 / beta), "the decay-fraction exponent"),
-        derivation="exponent of N_d*/N from theory.fsl.hard_phase_decay_balance",
+        derivation="exponent of N_d*/N from lrwb.theory.fsl.hard_phase_decay_balance",
     ))
     alpha = effective_capacity(kappa)
     out.append(Result(
@@ -920,7 +920,7 @@ def _followup_results() -> list[Result]:
         regime=ANY,
         relation="=",
         verdict=_verdict(alpha, sp.Min(beta, kappa + 1), "alpha"),
-        derivation="theory.fsl.effective_capacity: the dominant of the end and bulk noise integrals",
+        derivation="lrwb.theory.fsl.effective_capacity: the dominant of the end and bulk noise integrals",
     ))
     # the fixed-shape loss rate for a shape steeper than the capacity (κ + 1 < β): β replaced by κ + 1
     steep = fixed_shape_balance(sp.Integer(1), "easy", DEFAULT, 0, ((beta, 3.0), (s, 0.9)))
@@ -934,7 +934,7 @@ def _followup_results() -> list[Result]:
         regime=Regime("easy for alpha = 2, beta > 2 (s >= 1/2, beta > 2)", sp.And(sp.Ge(s, sp.Rational(1, 2)), sp.Gt(beta, 2))),
         relation=r"\asymp",
         verdict=_verdict(steep.value(), N ** (-2 * s / (2 * s + 1)), "the linear-decay rate"),
-        derivation="theory.fsl.fixed_shape_balance(1, 'easy') at beta = 3",
+        derivation="lrwb.theory.fsl.fixed_shape_balance(1, 'easy') at beta = 3",
     ))
     return out
 
@@ -965,7 +965,7 @@ def _twin_results() -> list[Result]:
             regime=regime,
             relation="=",
             verdict=_verdict(converted, plrf_claim, "the PLRF twin"),
-            derivation="theory.params.PLRF_TO_FSL applied to the derived FSL exponent",
+            derivation="lrwb.theory.params.PLRF_TO_FSL applied to the derived FSL exponent",
         ))
     return out
 
@@ -980,7 +980,7 @@ def _law_results() -> list[Result]:
         source=f"{SECTION5}",
         relation="=",
         verdict=_verdict(law["intrinsic_time"], (peak - final) * steps / sp.log(peak / final), "T"),
-        derivation="theory.fsl.exp_decay_law: integral of peak*exp(-lambda k)",
+        derivation="lrwb.theory.fsl.exp_decay_law: integral of peak*exp(-lambda k)",
     )]
 
 
@@ -1001,7 +1001,7 @@ def _noise_law_results() -> list[Result]:
         description="Annealing kernel of the variance term by parts: V_k = sum_i eta_i^2 K(X_k - X_i) "
                     "= sum_i (eta_i - eta_{i-1}) G(X_k - X_i), G = int_0^tau K = G_inf (1 - kappa); the noise "
                     "floor at constant eta is G_inf*eta and an LR decay anneals with 1 - kappa (law fsln).",
-        source="fsl.md §3 (variance term); issue 14 (FSL-N loss-curve law, numerics.laws.NoiseLaw)",
+        source="fsl.md §3 (variance term); issue 14 (FSL-N loss-curve law, lrwb.numerics.lawfit.laws.NoiseLaw)",
         assumptions=("spectral measure lambda^(gamma-2) exp(-lambda/lambda_0) near the bottom of the spectrum",
                      "sum over steps replaced by the integral over intrinsic time (eta_i K ~ dG)"),
         relation="=",

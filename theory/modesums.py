@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory import params as P
-from theory.results import Regime, Result
+from lrwb.theory import params as P
+from lrwb.theory.results import Regime, Result
 
 __all__ = [
     "ContinuumLimit",
@@ -348,7 +348,7 @@ def _all_results() -> tuple[Result, ...]:
             assumptions=LARGE_T,
             relation=r"\sim",
             verdict=_verdict(e.expr, sp.gamma((a - 1) / b) / b * (2 * t) ** (-(a - 1) / b), "the signal"),
-            derivation="theory.modesums.continuum_limit(a, b): sum -> integral, u = k^-b, Gamma integral",
+            derivation="lrwb.theory.modesums.continuum_limit(a, b): sum -> integral, u = k^-b, Gamma integral",
         ),
         Result(
             name="kernel_continuum",
@@ -360,7 +360,7 @@ def _all_results() -> tuple[Result, ...]:
             assumptions=LARGE_T,
             relation=r"\sim",
             verdict=_verdict(K.expr, sp.gamma(2 - 1 / b) / b * (2 * t) ** (-(2 - 1 / b)), "the kernel"),
-            derivation="theory.modesums.continuum_limit(2b, b)",
+            derivation="lrwb.theory.modesums.continuum_limit(2b, b)",
         ),
         Result(
             name="tail_continuum",
@@ -372,7 +372,7 @@ def _all_results() -> tuple[Result, ...]:
             assumptions=("N -> infinity", "sum over k > N replaced by its integral"),
             relation=r"\sim",
             verdict=_verdict(delta_n, N ** (1 - a) / (a - 1), "the tail", "prefactor 1/(a-1) added"),
-            derivation="theory.modesums.tail: integral of k^-(1+a1) from N to infinity, a = 1 + a1",
+            derivation="lrwb.theory.modesums.tail: integral of k^-(1+a1) from N to infinity, a = 1 + a1",
         ),
         Result(
             name="kernel_l1_norm",
@@ -409,7 +409,7 @@ def _all_results() -> tuple[Result, ...]:
             assumptions=LARGE_T,
             relation=r"\sim",
             verdict=_verdict(e_f.exponent, s, "the exponent", "exponent s; prefactor Gamma(s)/beta added"),
-            derivation="theory.modesums.continuum_limit(s beta + 1, beta)",
+            derivation="lrwb.theory.modesums.continuum_limit(s beta + 1, beta)",
         ),
         Result(
             name="kernel_continuum_fsl",
@@ -421,7 +421,7 @@ def _all_results() -> tuple[Result, ...]:
             assumptions=LARGE_T,
             relation=r"\sim",
             verdict=_verdict(K_f.expr, sp.gamma(2 - 1 / beta) / beta * (2 * t) ** (-(2 - 1 / beta)), "the kernel"),
-            derivation="theory.modesums.continuum_limit(2 beta, beta)",
+            derivation="lrwb.theory.modesums.continuum_limit(2 beta, beta)",
         ),
         Result(
             name="tail_continuum_fsl",
@@ -433,7 +433,7 @@ def _all_results() -> tuple[Result, ...]:
             assumptions=("M -> infinity",),
             relation=r"\sim",
             verdict=_verdict(delta_m, M ** (-s * beta) / (s * beta), "delta_M", "prefactor 1/(s beta) added"),
-            derivation="theory.modesums.tail_fsl",
+            derivation="lrwb.theory.modesums.tail_fsl",
         ),
     ]
     return tuple(out)

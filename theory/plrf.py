@@ -7,7 +7,7 @@ Spec: ``plrf.md`` §3–4. Units: excess loss Σ_k λ_k c_k (no ½); rates only 
 The model (:class:`Model`) is the pair of exponents (task a: λ_k w*_k² = k^{−a}; spectrum b: λ_k = k^{−b}).
 Everything else comes from it:
 
-1. **Mode sums** (``theory.modesums``): bias e(τ) ~ (1/b)Γ(ν)(2τ)^{−ν} with ν = (a−1)/b, kernel
+1. **Mode sums** (``lrwb.theory.modesums``): bias e(τ) ~ (1/b)Γ(ν)(2τ)^{−ν} with ν = (a−1)/b, kernel
    K(u) ~ (1/b)Γ(2−1/b)(2u)^{−κ} with κ = 2 − 1/b, tail δ_N ~ N^{−(a−1)}/(a−1), renewal mass (η/B)ζ(b)/2.
 2. **Loss of a schedule** in intrinsic time τ = Σ η (plrf.md §3): bias e(τ_T) + noise σ²/B Σ_t η_t² K(u_t).
    - constant η: the noise is the stationary floor of the renewal equation, X = R(σ² + X), R = (η/B)‖K‖₁
@@ -15,7 +15,7 @@ Everything else comes from it:
    - power law η_0(1+t)^{−χ}: τ ≍ η_T T and the floor follows the final LR (:func:`power_law_balance`);
    - decaying shape η_peak(1 − x)^δ: the noise integral, done by SymPy, is ∝ (η_peak T)^{1/b}/T whenever
      δ > b − 1 (:func:`annealed_noise`) — the statistical term σ² d_eff/T with d_eff = τ^{1/b} modes learned.
-3. **Term balances** (``theory.balance``): each rate is the asymptotic minimum over the decisions (η, η_peak,
+3. **Term balances** (``lrwb.theory.balance``): each rate is the asymptotic minimum over the decisions (η, η_peak,
    anneal length, N); the balance's derived conditions give the regimes (the phase boundary b = a is where
    the free optimum of the schedule balance stops needing η_peak → 0).
 4. **Stationarity** (calculus of variations): minimising the noise ∫K(u)η(u)du at fixed steps ∫du/η gives
@@ -35,10 +35,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory import modesums
-from theory import params as P
-from theory.balance import Balance, balance, log_monomial
-from theory.results import NotApplicable, Regime, Result, derived_here
+from lrwb.theory import modesums
+from lrwb.theory import params as P
+from lrwb.theory.balance import Balance, balance, log_monomial
+from lrwb.theory.results import NotApplicable, Regime, Result, derived_here
 
 __all__ = [
     "Model",
@@ -139,7 +139,7 @@ class Model:
 
     @functools.cached_property
     def tail_exponent(self) -> sp.Expr:
-        """a − 1 in δ_N ~ N^{−(a−1)}/(a−1), read off :func:`theory.modesums.tail`."""
+        """a − 1 in δ_N ~ N^{−(a−1)}/(a−1), read off :func:`lrwb.theory.modesums.tail`."""
         return -_power_of(modesums._power_tail(self.task, N), N)
 
     def sample(self, phase: str) -> dict[sp.Symbol, float]:
@@ -523,7 +523,7 @@ def _all_results() -> tuple[Result, ...]:
         "Phase boundary: the free optimum of the optimal-schedule balance needs a peak LR that shrinks with T "
         "(xi_peak >= 0) iff b <= b_c; beyond it eta_peak = eta_max binds (hard phase). b = a is counted easy.",
         f"{fig}, §4 (easy/hard phases); plrf.md §1, §4", ANY, "=",
-        "slack of eta_peak <~ eta_max at the easy optimum of optimal_schedule_balance (theory.balance conditions)")
+        "slack of eta_peak <~ eta_max at the easy optimum of optimal_schedule_balance (lrwb.theory.balance conditions)")
 
     # --- constant and power-law LR -----------------------------------------------------------------------
     xi_const = sp.factor(-const.exponents[eta])
@@ -539,7 +539,7 @@ def _all_results() -> tuple[Result, ...]:
     add("zeta_T_optimal_constant_fsl", r"\zeta_T^{\mathrm{const}}", fsl_form,
         "The same exponent in FSL variables (b = beta, a = 1 + s beta): the FSL's constant-LR rate s/(s+1).",
         f"{fig} vs Li et al. 2025 (arXiv 2509.19189), Table 1; plrf.md §4", Regime("all (s > 0, beta > 1)", sp.true),
-        "=", "theory.params.FSL_TO_PLRF applied to zeta_T_optimal_constant", assumptions=asym)
+        "=", "lrwb.theory.params.FSL_TO_PLRF applied to zeta_T_optimal_constant", assumptions=asym)
     zeta_power = sp.factor(-power.rate)
     (chi_condition,) = power.conditions
     (chi_bound,) = sp.solve(sp.Eq(chi_condition.lhs, 0), chi)
@@ -608,7 +608,7 @@ def _all_results() -> tuple[Result, ...]:
         "Stationarity of the noise at fixed steps and bias: eta ~ K(u)^{-1/2} ~ u^{1 - 1/(2b)}, u the remaining "
         "intrinsic time (plrf.md calls it chi; conventions.md reserves chi for the power-law baseline).",
         f"{fig}, §5 (Pontryagin conditions); plrf.md §4 [derived]", ANY, r"\propto",
-        "Euler-Lagrange equation of int [K(u) eta + mu/eta] du (sympy euler_equations), kernel from theory.modesums",
+        "Euler-Lagrange equation of int [K(u) eta + mu/eta] du (sympy euler_equations), kernel from lrwb.theory.modesums",
         assumptions=("wherever eta < eta_max", "continuum kernel K(u) ~ u^{-(2-1/b)}"))
     add("delta_decay", r"\delta", delta,
         "Decay exponent of the optimal schedule, eta* ~ (1 - t/T)^delta: du/dw = eta(u) ~ u^{1-1/(2b)} with u(0) = 0 "

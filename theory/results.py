@@ -18,10 +18,10 @@ from typing import Callable, Iterable, Iterator
 
 import sympy as sp
 
-from theory import params as P
+from lrwb.theory import params as P
 
 #: Modules whose ``results()`` make up the registry, in the order the exports list them.
-THEORY_MODULES = ("theory.modesums", "theory.plrf", "theory.fsl")
+THEORY_MODULES = ("lrwb.theory.modesums", "lrwb.theory.plrf", "lrwb.theory.fsl")
 
 
 class NotApplicable(ValueError):
@@ -85,10 +85,10 @@ def _power_law(expr: sp.Expr, variable: sp.Symbol, fraction: bool) -> PowerLaw |
 
     exponent = lim d log(expr)/d log X and log_power = lim (d log(expr)/d log X − exponent)·log X, with X the
     variable (or 1 − x for a fraction): SymPy differentiates the log and takes the limits in L = log X → ∞.
-    For a product of powers (the common case) the structural reading of ``theory.balance.log_monomial`` gives
+    For a product of powers (the common case) the structural reading of ``lrwb.theory.balance.log_monomial`` gives
     the same two numbers without limits.
     """
-    from theory.balance import BalanceError, log_monomial
+    from lrwb.theory.balance import BalanceError, log_monomial
 
     level = sp.Symbol("L_log", positive=True)
     if fraction:

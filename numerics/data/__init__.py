@@ -8,7 +8,7 @@ Layout (the same as the full data set, ``shared/data``, so every reader takes ei
     lr-scheduling/data/<run>.json.gz                             every top-level run (no sub-folders), reduced
     README.md, BUNDLE.json                                       attribution; provenance (sha256 per file)
 
-An lr-scheduling run keeps only what :func:`numerics.curves.load_lr_scheduling` reads: the config fields of
+An lr-scheduling run keeps only what :func:`lrwb.numerics.lawfit.curves.load_lr_scheduling` reads: the config fields of
 :data:`LR_SCHEDULING_CONFIG` and the histories ``train`` (``iter``, ``train_loss``, ``train_lr``) and ``val``
 (``iter``, ``val_loss``); the numbers are the original JSON numbers, so a loader returns the same values from
 either root. The sub-folders (``grad_norm/``, ``horizon_transfer/``) and the ``ema``/``wa`` curves are not
@@ -32,11 +32,11 @@ from pathlib import Path
 __all__ = ["LR_SCHEDULING_CONFIG", "LR_SCHEDULING_HISTORY", "BUNDLE_MANIFEST", "data_root", "bundled_root",
            "is_bundled", "build_bundle", "reduce_lr_scheduling_run", "missing_data_error"]
 
-#: config fields of an lr-scheduling run that the readers use (numerics.curves._run_info)
+#: config fields of an lr-scheduling run that the readers use (lrwb.numerics.lawfit.curves._run_info)
 LR_SCHEDULING_CONFIG = ("n_layer", "n_head", "n_embd", "batch_size", "acc_steps", "scheduler",
                         "wsd_exponential_decay", "decay_type", "dataset", "lr", "iterations", "warmup_steps",
                         "wsd_fract_decay", "wsd_final_lr_scale", "resume_from")
-#: history columns kept, per history (numerics.curves._history)
+#: history columns kept, per history (lrwb.numerics.lawfit.curves._history)
 LR_SCHEDULING_HISTORY = {"train": ("iter", "train_loss", "train_lr"), "val": ("iter", "val_loss")}
 BUNDLE_MANIFEST = "BUNDLE.json"
 DATA_ENV = "LRWB_DATA"
@@ -119,7 +119,7 @@ def bundle_files(src) -> dict[str, bytes]:
 def build_bundle(src, dst=None) -> dict:
     """Write the bundle (data files, both LICENSE files, ``BUNDLE.json``) from the full data set ``src`` into
     ``dst`` (default: this package's folder); return the provenance record written to ``BUNDLE.json``."""
-    from numerics.io import atomic_write
+    from lrwb.numerics.io import atomic_write
 
     src, dst = Path(src), Path(dst) if dst is not None else bundled_root()
     files = bundle_files(src)

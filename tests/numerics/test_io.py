@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from numerics.io import atomic_write
+from lrwb.numerics.io import atomic_write
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -39,7 +39,7 @@ def test_save_figure_writes_png_and_pdf_and_closes(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from numerics.io import save_figure
+    from lrwb.numerics.io import save_figure
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
@@ -54,7 +54,7 @@ def test_csv_cells_are_plain_numbers():
     """NumPy scalars are written as Python numbers (repr of float/int round-trips), never ``np.float64(…)``."""
     import numpy as np
 
-    from numerics.io import csv_cell
+    from lrwb.numerics.io import csv_cell
 
     assert csv_cell(np.float64(0.1)) == "0.1" and float(csv_cell(np.float64(1 / 3))) == 1 / 3
     assert csv_cell(np.int64(7)) == "7" and csv_cell(np.bool_(True)) == "True" and csv_cell(None) == ""
@@ -68,7 +68,7 @@ def test_write_csv_round_trips_and_quotes_text(tmp_path):
 
     import numpy as np
 
-    from numerics.io import write_csv
+    from lrwb.numerics.io import write_csv
 
     values = np.linspace(0.0, 1.0, 7) ** 3  # floats with long reprs
     path = write_csv(tmp_path / "t.csv", ["name", "x", "n"], [("a,b", v, np.int64(i)) for i, v in enumerate(values)])

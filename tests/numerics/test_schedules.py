@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from numerics import schedules as S
+from lrwb.numerics import schedules as S
 
 # Values below are closed forms evaluated by hand; float64 evaluation of the same formula differs by a few
 # ulps at most, so rtol = 1e-12 separates "same formula" from any real convention change (e.g. t/(T-1)

@@ -1,4 +1,4 @@
-"""Monte Carlo SGD (numerics.simulate) against the exact expected dynamics, and its API/CLI contract.
+"""Monte Carlo SGD (lrwb.numerics.simulate) against the exact expected dynamics, and its API/CLI contract.
 
 Statistical check (conventions.md, "Tolerances"): ≥ 10⁴ runs, ≤ 50 log-spaced steps, fixed seed, the Monte
 Carlo mean within 4 standard errors of the exact curve at every recorded step. For a normal mean estimate
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from numerics.simulate import DeviceFallbackWarning, SimulationResult, _Moments, default_record_steps, monte_carlo
-from numerics.spectra import power_law_spectrum, random_feature_spectrum
-from numerics.stability import DivergenceError, stability_bound
+from lrwb.numerics.simulate import DeviceFallbackWarning, SimulationResult, _Moments, default_record_steps, monte_carlo
+from lrwb.numerics.spectra import power_law_spectrum, random_feature_spectrum
+from lrwb.numerics.stability import DivergenceError, stability_bound
 
 try:  # torch is optional: its tests skip, the numpy ones still run
     import torch
@@ -84,11 +84,11 @@ def reference_loss(spectrum, lr, *, sigma, batch, momentum):
 
 
 def exact_loss(spectrum, lr, *, sigma, batch, momentum):
-    """The exact curve the simulator is checked against: the project's engine, numerics.dynamics, when it
+    """The exact curve the simulator is checked against: the project's engine, lrwb.numerics.dynamics.expected, when it
     is installed (it is the thing under test downstream); the reference recursion above otherwise."""
-    if importlib.util.find_spec("numerics.dynamics") is None:  # a broken module still fails loudly below
+    if importlib.util.find_spec("lrwb.numerics.dynamics.expected") is None:  # a broken module still fails loudly below
         return reference_loss(spectrum, lr, sigma=sigma, batch=batch, momentum=momentum)
-    from numerics.dynamics import expected_loss
+    from lrwb.numerics.dynamics.expected import expected_loss
 
     return np.asarray(expected_loss(spectrum, lr, sigma=sigma, batch=batch, momentum=momentum).loss)
 
@@ -223,9 +223,9 @@ def test_numpy_float32_within_4_se():
 @pytest.mark.parametrize("case_name", list(CASES))
 def test_reference_recursion_matches_numerics_dynamics(case_name):
     # Both are the same exact recursion in float64: they must agree to rounding (1e-12 relative).
-    if importlib.util.find_spec("numerics.dynamics") is None:
-        pytest.skip("numerics.dynamics is not there yet")
-    import numerics.dynamics as dynamics
+    if importlib.util.find_spec("lrwb.numerics.dynamics.expected") is None:
+        pytest.skip("lrwb.numerics.dynamics.expected is not there yet")
+    import lrwb.numerics.dynamics.expected as dynamics
 
     case = CASES[case_name]
     kwargs = dict(sigma=SIGMA, batch=case.batch, momentum=case.momentum)
@@ -259,7 +259,7 @@ def test_gpu_batched_product_path_equals_cpu_path(monkeypatch, spectrum):
     # On a GPU the per-step products go through batched GEMMs; on the CPU through elementwise kernels.
     # Same seed → same normals, so the two paths must give the same losses up to rounding. Run the GPU
     # path's arithmetic here on the CPU (batch varying 1…3 per step, with momentum, covers every branch).
-    import numerics.simulate as simulate_module
+    import lrwb.numerics.simulate as simulate_module
 
     batch = 1 + np.arange(30) % 3
     kwargs = dict(batch=batch, momentum=0.4, runs=64, seed=3, backend="torch", record_steps=np.arange(31))
@@ -323,7 +323,7 @@ def test_result_fields_and_custom_record_steps(capsys):
 
 
 def test_schedule_spec_with_steps_equals_the_array():
-    from numerics.schedules import parse_schedule
+    from lrwb.numerics.schedules import parse_schedule
 
     by_spec = monte_carlo(SMALL, "cosine:0.3,0.01", steps=30, runs=16)
     by_array = monte_carlo(SMALL, parse_schedule("cosine:0.3,0.01").values(30), runs=16)
@@ -385,7 +385,7 @@ def _read_csv(path):
 
 
 def test_cli_writes_step_lr_loss_mean_loss_se(tmp_path, capsys):
-    from numerics.cli import main
+    from lrwb.app.cli import main
 
     out = tmp_path / "mc.csv"
     code = main(["simulate", "--features", "12", "--steps", "40", "--runs", "200", "--batch", "2",
@@ -401,7 +401,7 @@ def test_cli_writes_step_lr_loss_mean_loss_se(tmp_path, capsys):
 
 
 def test_cli_random_features_to_stdout(capsys):
-    from numerics.cli import main
+    from lrwb.app.cli import main
 
     code = main(["simulate", "--model", "random", "--features", "6", "--input-dim", "24", "--steps", "20",
                  "--runs", "50", "--points", "5", "--schedule", "constant:0.2"])
@@ -413,7 +413,7 @@ def test_cli_random_features_to_stdout(capsys):
 @pytest.mark.parametrize("argv, match", [(["--runs", "0"], "runs"), (["--batch", "1.5"], "batch"),
                                          (["--backend", "numpy", "--device", "cuda"], "backend='torch'")])
 def test_cli_bad_input_is_one_clear_line(argv, match, capsys):
-    from numerics.cli import main
+    from lrwb.app.cli import main
 
     code = main(["simulate", "--features", "5", "--steps", "10", *argv])
     assert code == 2

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from numerics.spectra import custom_spectrum, power_law_spectrum, random_feature_spectrum
+from lrwb.numerics.spectra import custom_spectrum, power_law_spectrum, random_feature_spectrum
 
 
 def test_power_law_spectrum_matches_definition():

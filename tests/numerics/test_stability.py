@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from numerics.spectra import power_law_spectrum
-from numerics.stability import is_stable, renewal_norm, stability_bound
+from lrwb.numerics.spectra import power_law_spectrum
+from lrwb.numerics.stability import is_stable, renewal_norm, stability_bound
 
 
 @pytest.mark.parametrize("batch, b, expected", [(1, 2.0, 0.611), (5, 2.0, 1.406), (1, 1.2, 0.389)])
@@ -53,8 +53,8 @@ def test_infinite_batch_is_gradient_descent_bound():
 
 import sympy as sp  # noqa: E402
 
-from numerics.dynamics import expected_loss  # noqa: E402
-from numerics.stability import (  # noqa: E402
+from lrwb.numerics.dynamics.expected import expected_loss  # noqa: E402
+from lrwb.numerics.stability import (  # noqa: E402
     UnstableLearningRateError,
     check_learning_rates,
     find_violation,
@@ -157,9 +157,9 @@ def test_cap_is_clipped_with_a_warning_or_kept_when_allowed():
 
 # ------------------------------------------------------------------ every engine checks up front
 
-from numerics.dynamics_mp import expected_loss_mp  # noqa: E402
-from numerics.fsl import fsl_curve, fsl_stability_bound, mode_sum_model, power_law_model, power_law_renewal_norm  # noqa: E402
-from numerics.simulate import monte_carlo  # noqa: E402
+from lrwb.numerics.dynamics.highprec import expected_loss_mp  # noqa: E402
+from lrwb.numerics.fsl.engine import fsl_curve, fsl_stability_bound, mode_sum_model, power_law_model, power_law_renewal_norm  # noqa: E402
+from lrwb.numerics.simulate import monte_carlo  # noqa: E402
 
 SPEC = power_law_spectrum(3.5, 2.0, 1000)
 ETA_OK, ETA_BAD = 0.611, 0.6115  # B = 1 bound 0.611068 (conventions.md example)

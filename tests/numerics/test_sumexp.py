@@ -1,4 +1,4 @@
-"""Sums of exponentials (numerics.sumexp): the builders (power laws, absolute and relative; compressed mode
+"""Sums of exponentials (lrwb.numerics.sumexp): the builders (power laws, absolute and relative; compressed mode
 sums) and the O(K·Q) recursions (memory sums, the step convolution with and without feedback, G along a grid)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics.sumexp import (ExpSum, ExponentialSum, compress_modes, convolve_power_law, convolve_power_law_naive,
+from lrwb.numerics.sumexp import (ExpSum, ExponentialSum, compress_modes, convolve_power_law, convolve_power_law_naive,
                              decayed_sums, exp_sum_along, exp_sum_convolution, power_law_as_exponentials,
                              power_law_exp_sum)
 

@@ -3,8 +3,8 @@
 import pytest
 import sympy as sp
 
-from theory.balance import Balance, BalanceError, balance, log_monomial, regime_points
-from theory.params import C, D, M, beta, gamma, s
+from lrwb.theory.balance import Balance, BalanceError, balance, log_monomial, regime_points
+from lrwb.theory.params import C, D, M, beta, gamma, s
 
 EASY = sp.Ge(s, 1 - 1 / beta)
 HARD = sp.Lt(s, 1 - 1 / beta)

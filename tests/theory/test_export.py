@@ -4,9 +4,9 @@ import subprocess
 
 import pytest
 
-from numerics.cli import main
-from theory import export
-from theory.results import registry
+from lrwb.app.cli import main
+from lrwb.theory import export
+from lrwb.theory.results import registry
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import importlib
 import pytest
 import sympy as sp
 
-import theory.fsl as F
-from theory import params as P
-from theory.balance import balance
-from theory.results import NotApplicable, Registry
+import lrwb.theory.fsl as F
+from lrwb.theory import params as P
+from lrwb.theory.balance import balance
+from lrwb.theory.results import NotApplicable, Registry
 
 s, beta, a, b = P.s, P.beta, P.a, P.b
 gamma, M, D, C, N = P.gamma, P.M, P.D, P.C, P.N
@@ -274,15 +274,15 @@ def test_plrf_twins(results):
 
 def test_plrf_twins_against_the_plrf_module():
     try:
-        plrf = importlib.import_module("theory.plrf")
+        plrf = importlib.import_module("lrwb.theory.plrf")
     except ImportError:
-        pytest.skip("theory.plrf not present yet: the twins are checked against 1 - b/a and 2b - 1 above")
+        pytest.skip("lrwb.theory.plrf not present yet: the twins are checked against 1 - b/a and 2b - 1 above")
     theirs = {r.name: r for r in plrf.results()}
     names = {"xi_peak": None, "delta_decay": None}
     for key in names:
         hits = [r for name, r in theirs.items() if key in name]
         if not hits:
-            pytest.skip(f"theory.plrf exposes no result named like {key!r}")
+            pytest.skip(f"lrwb.theory.plrf exposes no result named like {key!r}")
         names[key] = hits[0].expr
     nu = sp.factor(sp.cancel(F.optimal_schedule_balance("easy").exponents[F.eta_peak] * -1))
     assert sp.simplify(nu.subs(P.PLRF_TO_FSL, simultaneous=True) - names["xi_peak"]) == 0

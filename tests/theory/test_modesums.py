@@ -5,8 +5,8 @@ import mpmath as mp
 import pytest
 import sympy as sp
 
-from theory import modesums as MS
-from theory import params as P
+from lrwb.theory import modesums as MS
+from lrwb.theory import params as P
 
 a, b, s, beta, t, N, M = P.a, P.b, P.s, P.beta, P.t, P.N, P.M
 

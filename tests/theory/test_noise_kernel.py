@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from theory.results import get
+from lrwb.theory.results import get
 
 
 @pytest.mark.parametrize("gamma, lam0", [(0.5, 1.0), (0.8, 3.0), (1.7, 0.2)])

@@ -1,7 +1,7 @@
 import pytest
 import sympy as sp
 
-from theory import params as P
+from lrwb.theory import params as P
 
 
 def test_plrf_fsl_round_trip():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import params as P
-from theory import plrf as PL
-from theory.results import NotApplicable
+from lrwb.theory import params as P
+from lrwb.theory import plrf as PL
+from lrwb.theory.results import NotApplicable
 
 a, b, s, beta, T, C, N, x, u = P.a, P.b, P.s, P.beta, P.T, P.C, P.N, P.x, P.u
 eta_max = P.eta_max

@@ -5,9 +5,9 @@ import json
 import pytest
 import sympy as sp
 
-from numerics.cli import main
-from theory import params as P
-from theory.results import Result, registry
+from lrwb.app.cli import main
+from lrwb.theory import params as P
+from lrwb.theory.results import Result, registry
 
 #: a point inside every domain (the power-law extraction does not depend on the regime)
 POINT = {P.a: sp.Rational(7, 2), P.b: 2, P.s: sp.Rational(5, 4), P.beta: 2, P.sigma: sp.Rational(1, 2), P.B: 1,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from theory.results import derived_here, registry
+from lrwb.theory.results import derived_here, registry
 
 
 def test_formulas_reconstructed_in_the_spec_are_cited_as_derived_here():

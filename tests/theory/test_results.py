@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import params as P
-from theory.results import NotApplicable, Regime, Registry, Result
+from lrwb.theory import params as P
+from lrwb.theory.results import NotApplicable, Regime, Registry, Result
 
 # A small stand-in result built from the symbols (the registry's own results are tested in their modules).
 RATE = Result(

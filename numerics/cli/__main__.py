@@ -1,8 +1,0 @@
-"""``python -m numerics.cli ...``: the ``lrwb`` command without the installed entry point."""
-
-import sys
-
-from numerics.cli import main
-
-if __name__ == "__main__":  # importing this module (the API docs do) runs nothing
-    sys.exit(main())
