@@ -26,6 +26,11 @@ The text grammar, parsed by :func:`parse_schedule` (``schedule.spec`` is its can
     | cyclic:PEAK,FLOOR,PERIOD | file:PATH.csv
     any of them + "+warmup=W[,from=F]"
 
+Each family is one :class:`ScheduleFamily` record (name, parameter names, factory, rule) in
+:data:`SCHEDULE_FAMILIES`; the parser, its error messages and :data:`FAMILIES` derive from the records, so a
+new family is one factory plus one record. ``+warmup`` is the :class:`ScheduleModifier` :data:`WARMUP`.
+:data:`ScheduleLike` is what a user may pass for a schedule (a Schedule, a spec string, per-step rates).
+
 Curve files (``step,lr``): row t holds η_t, rows t = 0 … T−1, and a last row ``T,`` with an empty lr
 (:func:`write_schedule_csv`, :func:`read_schedule_csv`).
 """
@@ -41,14 +46,21 @@ import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Sequence, Union
 
 import numpy as np
 
+from lrwb.numerics.checks import check_finite_real, check_positive_int
 from lrwb.numerics.io import atomic_write
 
 __all__ = [
     "Schedule",
+    "ScheduleLike",
+    "ScheduleFamily",
+    "ScheduleOption",
+    "ScheduleModifier",
+    "SCHEDULE_FAMILIES",
+    "WARMUP",
     "constant",
     "power",
     "cosine",
@@ -68,23 +80,12 @@ __all__ = [
     "write_schedule_csv",
     "read_schedule_csv",
     "FAMILIES",
+    "WARMUP_FORM",
     "WSD_SHAPES",
     "WSD_DEFAULT_POWER",
 ]
 
-#: The grammar form of every family, in the order error messages list them.
-FAMILIES: dict[str, str] = {
-    "constant": "constant:ETA",
-    "power": "power:ETA0,CHI",
-    "cosine": "cosine:PEAK,FLOOR",
-    "linear": "linear:PEAK,FLOOR",
-    "exp": "exp:PEAK,FINAL",
-    "wsd": "wsd:PEAK,FRACTION,FINAL[,shape=exp|linear|sqrt|power][,power=P]",
-    "step811": "step811:PEAK",
-    "cyclic": "cyclic:PEAK,FLOOR,PERIOD",
-    "file": "file:PATH.csv",
-}
-WARMUP_FORM = "+warmup=W[,from=F]"
+#: The cooldown shapes of ``wsd`` (the first one is the default).
 WSD_SHAPES = ("exp", "linear", "sqrt", "power")
 #: Exponent p of the ``shape=power`` WSD cooldown (1 − x)^p when no ``power=P`` is given. A (1 − x)^γ tail
 #: gives effective capacity min(β, γ + 1) (fsl.md §4); p = 2 is the tail of cosine-to-zero.
@@ -138,7 +139,7 @@ class Schedule:
         return out[()] if out.ndim == 0 else out
 
     def _check_horizon(self, steps) -> int:
-        steps = _check_positive_int(steps, "steps (the horizon T)")
+        steps = check_positive_int(steps, "steps (the horizon T)")
         if self.length is not None and steps != self.length:
             raise ValueError(
                 f"schedule {self.spec!r} is defined for exactly T = {self.length} steps, got T = {steps}"
@@ -152,6 +153,12 @@ class Schedule:
         return self.spec
 
 
+#: What a user may pass wherever a schedule is expected (:func:`as_schedule` turns each into a
+#: :class:`Schedule`): a Schedule, a spec string of the grammar (``"cosine:1,0+warmup=50"``), or the explicit
+#: per-step rates η_0 … η_{T−1} (a 1-D array or sequence of floats ≥ 0; defined only for T = its length).
+ScheduleLike = Union[Schedule, str, np.ndarray, Sequence[float]]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Validation helpers
 # ----------------------------------------------------------------------------------------------------------
@@ -163,18 +170,9 @@ def _fmt(x: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _check_real(value, label: str, family: str) -> float:
-    """``value`` as a finite float, else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{family}: {label} = {value!r} is not a number")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{family}: {label} = {value!r} is not finite; it must be a finite number")
-    return value
-
-
 def _check_lr(value, label: str, family: str) -> float:
-    value = _check_real(value, label, family)
+    """A learning rate: a finite number >= 0 (−0 becomes 0)."""
+    value = check_finite_real(value, f"{family}: {label}")
     if value < 0:
         raise ValueError(f"{family}: {label} = {_fmt(value)} is a negative learning rate; it must be >= 0")
     return value + 0.0
@@ -186,15 +184,6 @@ def _check_not_above_peak(low: float, low_label: str, peak: float, family: str, 
         raise ValueError(
             f"{family}: {low_label} = {_fmt(low)} exceeds PEAK = {_fmt(peak)}; need {lower} {low_label} <= PEAK"
         )
-
-
-def _check_positive_int(value, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{label} = {value!r} must be a positive integer")
-    value = int(value)
-    if value < 1:
-        raise ValueError(f"{label} = {value} must be a positive integer (>= 1)")
-    return value
 
 
 def _as_steps(t, steps: int) -> np.ndarray:
@@ -309,7 +298,11 @@ def _warmup_rule(t, T, *, base_rule, steps, start_fraction, peak):
 
 
 def constant(eta: float) -> Schedule:
-    """Constant learning rate: η_t = η. Spec ``constant:ETA``."""
+    """Constant learning rate: η_t = η. Spec ``constant:ETA``.
+
+    >>> constant(0.5).values(3).tolist()
+    [0.5, 0.5, 0.5]
+    """
     eta = _check_lr(eta, "ETA", "constant")
     return Schedule("constant", f"constant:{_fmt(eta)}", eta, partial(_constant_rule, eta=eta))
 
@@ -318,9 +311,12 @@ def power(eta0: float, chi: float) -> Schedule:
     """Power-law decay (the tuned baseline): η_t = η0 (1 + t)^(−χ), η0 >= 0, χ >= 0, no clipping.
 
     Independent of the horizon T. Spec ``power:ETA0,CHI``.
+    
+    >>> power(1.0, 0.5).values(4).round(4).tolist()
+    [1.0, 0.7071, 0.5774, 0.5]
     """
     eta0 = _check_lr(eta0, "ETA0", "power")
-    chi = _check_real(chi, "CHI", "power")
+    chi = check_finite_real(chi, "power: CHI")
     if chi < 0:
         raise ValueError(f"power: CHI = {_fmt(chi)} is negative; the decay exponent must be >= 0")
     return Schedule("power", f"power:{_fmt(eta0)},{_fmt(chi)}", eta0, partial(_power_rule, eta0=eta0, chi=chi + 0.0))
@@ -330,6 +326,9 @@ def cosine(peak: float, floor: float) -> Schedule:
     """Cosine decay to an absolute floor: η_t = F + (P − F)·½(1 + cos(π t/T)), 0 <= F <= P.
 
     η_0 = P; F would be reached at t = T. Spec ``cosine:PEAK,FLOOR``.
+    
+    >>> cosine(1.0, 0.0).values(4).round(4).tolist()
+    [1.0, 0.8536, 0.5, 0.1464]
     """
     peak = _check_lr(peak, "PEAK", "cosine")
     floor = _check_lr(floor, "FLOOR", "cosine")
@@ -342,6 +341,9 @@ def linear(peak: float, floor: float) -> Schedule:
 
     Same t/T convention as :func:`cosine`: η_0 = P, η_{T−1} = F + (P − F)/T, and F would be reached at
     t = T (so ``linear:P,0`` never trains at LR 0). Spec ``linear:PEAK,FLOOR``.
+    
+    >>> linear(1.0, 0.0).values(4).tolist()
+    [1.0, 0.75, 0.5, 0.25]
     """
     peak = _check_lr(peak, "PEAK", "linear")
     floor = _check_lr(floor, "FLOOR", "linear")
@@ -353,6 +355,9 @@ def exp_decay(peak: float, final: float) -> Schedule:
     """Exponential (geometric) decay: η_t = P (F/P)^(t/T), 0 < F <= P.
 
     η_0 = P; F would be reached at t = T. Spec ``exp:PEAK,FINAL``.
+    
+    >>> exp_decay(1.0, 0.01).values(4).round(4).tolist()
+    [1.0, 0.3162, 0.1, 0.0316]
     """
     peak = _check_lr(peak, "PEAK", "exp")
     final = _check_lr(final, "FINAL", "exp")
@@ -375,9 +380,14 @@ def wsd(peak: float, fraction: float, final: float, shape: str = "exp", power: f
 
     fraction ∈ (0, 1], 0 <= F <= P; ``wsd:P,1,F`` equals ``exp:P,F``. When fraction·T is within 1e−9·T of an
     integer the decay starts exactly there. Spec ``wsd:PEAK,FRACTION,FINAL[,shape=…][,power=P]``.
+    
+    >>> wsd(1.0, 0.5, 0.01).values(4).round(4).tolist()
+    [1.0, 1.0, 1.0, 0.1]
+    >>> wsd(1.0, 0.5, 0.0, shape="linear").values(4).tolist()
+    [1.0, 1.0, 1.0, 0.5]
     """
     peak = _check_lr(peak, "PEAK", "wsd")
-    fraction = _check_real(fraction, "FRACTION", "wsd")
+    fraction = check_finite_real(fraction, "wsd: FRACTION")
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"wsd: FRACTION = {_fmt(fraction)} is outside (0, 1]; it is the decay's share of the horizon")
     final = _check_lr(final, "FINAL", "wsd")
@@ -390,7 +400,7 @@ def wsd(peak: float, fraction: float, final: float, shape: str = "exp", power: f
         )
     _check_not_above_peak(final, "FINAL", peak, "wsd", strict_positive=shape == "exp")
     if shape == "power":
-        power = WSD_DEFAULT_POWER if power is None else _check_real(power, "power", "wsd")
+        power = WSD_DEFAULT_POWER if power is None else check_finite_real(power, "wsd: power")
         if power <= 0:
             raise ValueError(f"wsd: power = {_fmt(power)} must be > 0 (the cooldown is (1 - x)^power)")
     elif power is not None:
@@ -410,6 +420,9 @@ def step811(peak: float) -> Schedule:
 
     The drops happen at the first steps t >= 0.8T and t >= 0.9T (t = 800 and 900 at T = 1000). Spec
     ``step811:PEAK``.
+    
+    >>> step811(1.0).values(10).round(4).tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.3162, 0.1]
     """
     peak = _check_lr(peak, "PEAK", "step811")
     return Schedule("step811", f"step811:{_fmt(peak)}", peak, partial(_step811_rule, peak=peak))
@@ -420,11 +433,14 @@ def cyclic(peak: float, floor: float, period: float) -> Schedule:
 
     PERIOD is the full cycle (Smith's 2 × stepsize, >= 1, may be fractional): η = F at the start of each
     cycle, P half-way through. Independent of the horizon T. Spec ``cyclic:PEAK,FLOOR,PERIOD``.
+    
+    >>> cyclic(1.0, 0.0, 4).values(5).tolist()
+    [0.0, 0.5, 1.0, 0.5, 0.0]
     """
     peak = _check_lr(peak, "PEAK", "cyclic")
     floor = _check_lr(floor, "FLOOR", "cyclic")
     _check_not_above_peak(floor, "FLOOR", peak, "cyclic")
-    period = _check_real(period, "PERIOD", "cyclic")
+    period = check_finite_real(period, "cyclic: PERIOD")
     if period < 1:
         raise ValueError(f"cyclic: PERIOD = {_fmt(period)} must be >= 1 step")
     spec = f"cyclic:{_fmt(peak)},{_fmt(floor)},{_fmt(period)}"
@@ -437,6 +453,10 @@ def from_array(values, name: str = "array") -> Schedule:
     ``values`` must be 1-D, non-empty, finite and >= 0 (a read-only copy is kept). Its spec
     ``array:T=…,sha1=…`` identifies the content but is not parseable; persist it with
     :func:`write_schedule_csv` and load it back with ``file:PATH.csv``.
+    
+    >>> s = from_array([0.3, 0.2, 0.1])
+    >>> s.values(3).tolist(), s.peak, s.length
+    ([0.3, 0.2, 0.1], 0.3, 3)
     """
     table = check_learning_rates(values).copy()
     if table.ndim != 1 or table.size == 0:
@@ -456,6 +476,11 @@ def from_file(path: str | os.PathLike) -> Schedule:
 
     The file is read now (errors surface at parse time); the schedule is defined only for T = the number of
     learning rates in the file. Spec ``file:PATH`` with the path as given.
+    
+    >>> import tempfile, pathlib
+    >>> path = write_schedule_csv(pathlib.Path(tempfile.mkdtemp()) / "lr.csv", [0.3, 0.1])
+    >>> from_file(path).values(2).tolist()
+    [0.3, 0.1]
     """
     table = read_schedule_csv(path)
     table.setflags(write=False)
@@ -471,6 +496,11 @@ def with_warmup(schedule: Schedule, steps: int, start_fraction: float = 0.0) -> 
     do), so a base that starts at its peak continues the ramp without a jump, and e.g. a WSD base decays over
     its FRACTION of T − W. Needs W < T at evaluation. W = 0 is a no-op that keeps the ``+warmup=0`` spec.
     Spec: the base spec + ``+warmup=W`` (+ ``,from=F`` when F ≠ 0).
+    
+    >>> with_warmup(constant(1.0), 2).values(4).tolist()
+    [0.0, 0.5, 1.0, 1.0]
+    >>> with_warmup(constant(1.0), 2, 0.5).spec
+    'constant:1+warmup=2,from=0.5'
     """
     if not isinstance(schedule, Schedule):
         raise ValueError(f"with_warmup needs a Schedule, got {type(schedule).__name__}")
@@ -479,7 +509,7 @@ def with_warmup(schedule: Schedule, steps: int, start_fraction: float = 0.0) -> 
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"warmup W = {steps!r} must be an integer number of steps >= 0")
     steps = int(steps)
-    start_fraction = _check_real(start_fraction, "from F", "warmup")
+    start_fraction = check_finite_real(start_fraction, "warmup: from F")
     if not 0.0 <= start_fraction <= 1.0:
         raise ValueError(f"warmup: from F = {_fmt(start_fraction)} is outside [0, 1]; the ramp starts at F·peak")
     start_fraction += 0.0
@@ -499,23 +529,102 @@ def _warmup_checked_rule(t, T, *, base_rule, steps, start_fraction, peak, spec):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Grammar
+# Grammar: one record per family; the parser's tables (names, arities, forms, options) derive from them
 # ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleOption:
+    """A keyword option ``NAME=VALUE`` after a family's positional numbers (e.g. wsd's ``shape=sqrt``).
+
+    ``choices`` lists the valid words; ``None`` means the value is a number. ``form`` is how the grammar
+    shows it (``shape=exp|linear|sqrt|power``, ``power=P``). The value is passed to the factory as the
+    keyword argument ``name``.
+    """
+
+    name: str
+    form: str
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleFamily:
+    """One family of the schedule grammar: everything the parser, its errors and its help need.
+
+    Attributes:
+        name: the keyword before the colon (``cosine``).
+        params: the positional parameters, in grammar order (``("PEAK", "FLOOR")``); the factory takes them
+            positionally. For ``takes_path`` families, the one parameter is the file path.
+        factory: builds the :class:`Schedule` (and enforces ``rule``); ``factory(*numbers, **options)``.
+        rule: the constraint on the parameters, as text (``0 <= FLOOR <= PEAK``); ``factory`` enforces it.
+        options: the keyword options the family accepts (``wsd``: shape and power).
+        takes_path: the argument is a path taken verbatim (it may hold ',', '+' and '=').
+
+    Adding a family is one edit: a factory (a small pure function, its formula in the docstring) and one
+    record in :data:`SCHEDULE_FAMILIES`.
+
+    >>> SCHEDULE_FAMILIES["cosine"].form
+    'cosine:PEAK,FLOOR'
+    >>> SCHEDULE_FAMILIES["cosine"].factory(1.0, 0.0).spec
+    'cosine:1,0'
+    """
+
+    name: str
+    params: tuple[str, ...]
+    factory: Callable[..., Schedule]
+    rule: str
+    options: tuple[ScheduleOption, ...] = ()
+    takes_path: bool = False
+
+    @property
+    def form(self) -> str:
+        """The grammar form, e.g. ``wsd:PEAK,FRACTION,FINAL[,shape=exp|linear|sqrt|power][,power=P]``."""
+        return f"{self.name}:{','.join(self.params)}" + "".join(f"[,{option.form}]" for option in self.options)
+
+
+@dataclass(frozen=True)
+class ScheduleModifier:
+    """A suffix ``+NAME=VALUE[,KEY=VALUE]`` that wraps any schedule (only ``+warmup`` exists).
+
+    ``apply(schedule, first, **keywords)`` builds the wrapped schedule; ``form`` shows the grammar and
+    ``rule`` the constraint.
+    """
+
+    name: str
+    form: str
+    apply: Callable[..., Schedule]
+    rule: str
+
+
+_WSD_OPTIONS = (ScheduleOption("shape", f"shape={'|'.join(WSD_SHAPES)}", WSD_SHAPES), ScheduleOption("power", "power=P"))
+
+#: Every family of the grammar, in the order error messages and help list them (``conventions.md``).
+SCHEDULE_FAMILIES: dict[str, ScheduleFamily] = {
+    family.name: family
+    for family in (
+        ScheduleFamily("constant", ("ETA",), constant, "ETA >= 0"),
+        ScheduleFamily("power", ("ETA0", "CHI"), power, "ETA0 >= 0, CHI >= 0"),
+        ScheduleFamily("cosine", ("PEAK", "FLOOR"), cosine, "0 <= FLOOR <= PEAK"),
+        ScheduleFamily("linear", ("PEAK", "FLOOR"), linear, "0 <= FLOOR <= PEAK"),
+        ScheduleFamily("exp", ("PEAK", "FINAL"), exp_decay, "0 < FINAL <= PEAK"),
+        ScheduleFamily("wsd", ("PEAK", "FRACTION", "FINAL"), wsd,
+                       "0 < FRACTION <= 1, 0 <= FINAL <= PEAK (0 < FINAL for shape=exp), power > 0", _WSD_OPTIONS),
+        ScheduleFamily("step811", ("PEAK",), step811, "PEAK >= 0"),
+        ScheduleFamily("cyclic", ("PEAK", "FLOOR", "PERIOD"), cyclic, "0 <= FLOOR <= PEAK, PERIOD >= 1"),
+        ScheduleFamily("file", ("PATH.csv",), from_file, "a step,lr file: steps 0, 1, 2, ..., lr finite and >= 0",
+                       takes_path=True),
+    )
+}
+
+#: The warmup modifier: ``+warmup=W[,from=F]`` (:func:`with_warmup`).
+WARMUP = ScheduleModifier("warmup", "+warmup=W[,from=F]", with_warmup, "W >= 0 integer steps, 0 <= F <= 1, W < T")
+
+#: The grammar form of every family (derived from :data:`SCHEDULE_FAMILIES`).
+FAMILIES: dict[str, str] = {name: family.form for name, family in SCHEDULE_FAMILIES.items()}
+WARMUP_FORM = WARMUP.form
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _MODIFIER_SPLIT = re.compile(r"\+(?=[A-Za-z_]\w*\s*=)")  # a '+' that starts "name=", never the one in 1e+5
-_POSITIONAL = {
-    "constant": ("ETA",),
-    "power": ("ETA0", "CHI"),
-    "cosine": ("PEAK", "FLOOR"),
-    "linear": ("PEAK", "FLOOR"),
-    "exp": ("PEAK", "FINAL"),
-    "wsd": ("PEAK", "FRACTION", "FINAL"),
-    "step811": ("PEAK",),
-    "cyclic": ("PEAK", "FLOOR", "PERIOD"),
-}
-_FACTORIES = {"constant": constant, "power": power, "cosine": cosine, "linear": linear, "exp": exp_decay,
-              "wsd": wsd, "step811": step811, "cyclic": cyclic}
 
 
 def _parse_number(text: str, label: str, family: str) -> float:
@@ -554,15 +663,16 @@ def _parse_warmup(text: str, spec: str) -> tuple[int, float]:
     return int(items[0]), start_fraction
 
 
-def _split_warmup(spec: str, family: str) -> tuple[str, tuple[int, float] | None]:
-    if family == "file":  # paths may hold '+' and '='; only a trailing +warmup= is a modifier
-        base, sep, text = spec.rpartition("+warmup=")
+def _split_warmup(spec: str, family: ScheduleFamily) -> tuple[str, tuple[int, float] | None]:
+    marker = f"+{WARMUP.name}="
+    if family.takes_path:  # paths may hold '+' and '='; only a trailing +warmup= is a modifier
+        base, sep, text = spec.rpartition(marker)
         return (base, _parse_warmup(text, spec)) if sep else (spec, None)
     base, *modifiers = _MODIFIER_SPLIT.split(spec)
     warmup = None
     for modifier in modifiers:
         key, _, text = modifier.partition("=")
-        if key.strip() != "warmup":
+        if key.strip() != WARMUP.name:
             raise ValueError(f"unknown modifier '+{modifier}' in {spec!r}; the only modifier is {WARMUP_FORM}")
         if warmup is not None:
             raise ValueError(f"{spec!r} has more than one +warmup; only one is allowed")
@@ -573,63 +683,75 @@ def _split_warmup(spec: str, family: str) -> tuple[str, tuple[int, float] | None
 def parse_schedule(spec: str) -> Schedule:
     """Build the :class:`Schedule` a grammar string describes (``conventions.md``, "Schedules").
 
-    Forms: ``constant:ETA``, ``power:ETA0,CHI``, ``cosine:PEAK,FLOOR``, ``linear:PEAK,FLOOR``,
-    ``exp:PEAK,FINAL``, ``wsd:PEAK,FRACTION,FINAL[,shape=exp|linear|sqrt|power][,power=P]``,
+    Forms (:data:`SCHEDULE_FAMILIES`): ``constant:ETA``, ``power:ETA0,CHI``, ``cosine:PEAK,FLOOR``,
+    ``linear:PEAK,FLOOR``, ``exp:PEAK,FINAL``, ``wsd:PEAK,FRACTION,FINAL[,shape=exp|linear|sqrt|power][,power=P]``,
     ``step811:PEAK``, ``cyclic:PEAK,FLOOR,PERIOD``, ``file:PATH.csv``; any of them may end in
-    ``+warmup=W[,from=F]``. Whitespace around items is ignored. Every malformed or out-of-range spec raises
-    ValueError naming the offending value and the valid form/range.
+    ``+warmup=W[,from=F]`` (:data:`WARMUP`). Whitespace around items is ignored. Every malformed or
+    out-of-range spec raises ValueError naming the offending value and the valid form/range.
+
+    >>> s = parse_schedule(" cosine: 1.0, 0+warmup=2")
+    >>> s.spec
+    'cosine:1,0+warmup=2'
+    >>> s.values(6).round(4).tolist()
+    [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464]
     """
     if not isinstance(spec, str):
         raise ValueError(f"a schedule spec must be a string, got {spec!r}")
     text = spec.strip()
-    family, colon, _ = text.partition(":")
-    family = family.strip()
-    if family not in FAMILIES:
-        raise _unknown_family(family, spec)
+    name, colon, _ = text.partition(":")
+    family = SCHEDULE_FAMILIES.get(name.strip())
+    if family is None:
+        raise _unknown_family(name.strip(), spec)
     base_text, warmup = _split_warmup(text, family)
     args = base_text.partition(":")[2].strip() if colon else ""
-    if family == "file":
+    if family.takes_path:
         if not args:
-            raise ValueError(f"file: missing PATH in {spec!r}; expected {FAMILIES['file']}")
-        schedule = from_file(args)
+            raise ValueError(f"{family.name}: missing PATH in {spec!r}; expected {family.form}")
+        schedule = family.factory(args)
     else:
         schedule = _parse_family(family, args, spec)
     if warmup is not None:
-        schedule = with_warmup(schedule, warmup[0], warmup[1])
+        schedule = WARMUP.apply(schedule, warmup[0], warmup[1])
     return schedule
 
 
-def _parse_family(family: str, args: str, spec: str) -> Schedule:
+def _parse_family(family: ScheduleFamily, args: str, spec: str) -> Schedule:
     items = [item.strip() for item in args.split(",")] if args else []
-    names = _POSITIONAL[family]
+    name, names = family.name, family.params
     positional = [item for item in items if "=" not in item]
-    options = [item for item in items if "=" in item]
+    keywords = [item for item in items if "=" in item]
     if any(item == "" for item in items) or items[: len(positional)] != positional or len(positional) != len(names):
         raise ValueError(
-            f"{family} expects {len(names)} number{'s' if len(names) > 1 else ''} "
-            f"({FAMILIES[family]}), got {spec!r}"
+            f"{name} expects {len(names)} number{'s' if len(names) > 1 else ''} ({family.form}), got {spec!r}"
         )
-    numbers_ = [_parse_number(item, name, family) for item, name in zip(positional, names)]
+    numbers_ = [_parse_number(item, label, name) for item, label in zip(positional, names)]
+    options = {option.name: option for option in family.options}
     kwargs = {}
-    for item in options:
+    for item in keywords:
         key, _, value = (part.strip() for part in item.partition("="))
-        if family != "wsd" or key not in ("shape", "power"):
-            allowed = "shape=… and power=…" if family == "wsd" else "no options"
-            raise ValueError(f"{family}: unknown option {item!r} in {spec!r}; {family} takes {allowed} "
-                             f"({FAMILIES[family]})")
+        option = options.get(key)
+        if option is None:
+            allowed = " and ".join(f"{o.name}=…" for o in family.options) or "no options"
+            raise ValueError(f"{name}: unknown option {item!r} in {spec!r}; {name} takes {allowed} ({family.form})")
         if key in kwargs:
-            raise ValueError(f"{family}: option {key!r} given twice in {spec!r}")
-        if key == "shape":
-            if value not in WSD_SHAPES:
-                raise ValueError(f"wsd: shape = {value!r} is unknown; valid shapes: {', '.join(WSD_SHAPES)}")
-            kwargs["shape"] = value
+            raise ValueError(f"{name}: option {key!r} given twice in {spec!r}")
+        if option.choices is None:
+            kwargs[key] = _parse_number(value, key, name)
+        elif value in option.choices:
+            kwargs[key] = value
         else:
-            kwargs["power"] = _parse_number(value, "power", family)
-    return _FACTORIES[family](*numbers_, **kwargs)
+            raise ValueError(f"{name}: {key} = {value!r} is unknown; valid {key}s: {', '.join(option.choices)}")
+    return family.factory(*numbers_, **kwargs)
 
 
-def as_schedule(schedule) -> Schedule:
-    """A :class:`Schedule` from a Schedule (returned as is), a spec string, or a 1-D array of η_t."""
+def as_schedule(schedule: ScheduleLike) -> Schedule:
+    """A :class:`Schedule` from a Schedule (returned as is), a spec string, or a 1-D array of η_t.
+
+    >>> as_schedule("exp:1,0.01") == exp_decay(1.0, 0.01)
+    True
+    >>> as_schedule([0.2, 0.1]).values(2).tolist()
+    [0.2, 0.1]
+    """
     if isinstance(schedule, Schedule):
         return schedule
     if isinstance(schedule, str):
@@ -637,16 +759,19 @@ def as_schedule(schedule) -> Schedule:
     return from_array(schedule)
 
 
-def schedule_matrix(schedules, steps: int) -> np.ndarray:
+def schedule_matrix(schedules: ScheduleLike | Iterable[ScheduleLike], steps: int) -> np.ndarray:
     """The (S, T) float64 matrix whose row s is ``schedules[s].values(steps)``.
 
     Accepts one schedule or an iterable of Schedules / spec strings / 1-D arrays (see :func:`as_schedule`).
+    
+    >>> schedule_matrix(["constant:1", linear(1.0, 0.0)], 2).tolist()
+    [[1.0, 1.0], [1.0, 0.5]]
     """
     if isinstance(schedules, (Schedule, str)):
         schedules = [schedules]
     elif isinstance(schedules, np.ndarray) and schedules.ndim == 1:
         schedules = [schedules]
-    steps = _check_positive_int(steps, "steps (the horizon T)")
+    steps = check_positive_int(steps, "steps (the horizon T)")
     rows = [as_schedule(item).values(steps) for item in schedules]
     if not rows:
         return np.empty((0, steps), dtype=np.float64)
