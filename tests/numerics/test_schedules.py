@@ -385,3 +385,77 @@ def test_write_rejects_bad_learning_rates(tmp_path):
     with pytest.raises(ValueError, match="step 1 is nan"):
         S.write_schedule_csv(tmp_path / "x.csv", [0.1, np.nan])
     assert not (tmp_path / "x.csv").exists()
+
+
+# ---------------------------------------------------------------------------------------------- family records
+
+
+def _direct(spec: str, T: int) -> np.ndarray:
+    """η_t of the few specs below, written out from conventions.md with plain NumPy (no schedules code).
+
+    The operations are those of each formula as documented, in the same order, so the parser's values must
+    match bit for bit (np.array_equal, no tolerance): the family records changed how specs are parsed, never
+    what is computed.
+    """
+    t = np.arange(T, dtype=np.int64)
+    table = {
+        "constant:0.5": lambda: np.full(T, 0.5),
+        "power:1,0.5": lambda: 1.0 * (1.0 + t) ** (-0.5),
+        "cosine:1,0.1": lambda: 0.1 + (1.0 - 0.1) * 0.5 * (1.0 + np.cos(np.pi * t / T)),
+        "linear:0.3,0": lambda: 0.3 + (0.0 - 0.3) * (t / T),
+        "exp:1,0.001": lambda: 1.0 * (0.001 / 1.0) ** (t / T),
+        # decay starts at s = T·(1 − 0.2) = 0.8 T (an integer at the horizons used below)
+        "wsd:1,0.2,0.01": lambda: 1.0 * (0.01 / 1.0) ** np.clip((t - 0.8 * T) / (T - 0.8 * T), 0.0, None),
+        "wsd:1,0.2,0,shape=linear":
+            lambda: 0.0 + (1.0 - 0.0) * (1.0 - np.clip((t - 0.8 * T) / (T - 0.8 * T), 0.0, None)),
+        "step811:0.25": lambda: np.where(10 * t < 8 * T, 0.25,
+                                         np.where(10 * t < 9 * T, 0.25 / math.sqrt(10.0), 0.25 / 10.0)),
+        "cyclic:1,0.1,7.5": lambda: 0.1 + (1.0 - 0.1) * (1.0 - np.abs(2.0 * (np.mod(t, 7.5) / 7.5) - 1.0)),
+    }
+    return table[spec]()
+
+
+@pytest.mark.parametrize("spec", ["constant:0.5", "power:1,0.5", "cosine:1,0.1", "linear:0.3,0", "exp:1,0.001",
+                                  "wsd:1,0.2,0.01", "wsd:1,0.2,0,shape=linear", "step811:0.25", "cyclic:1,0.1,7.5"])
+@pytest.mark.parametrize("T", [10, 100, 1000])
+def test_parsed_values_equal_the_direct_formula_bit_for_bit(spec, T):
+    assert np.array_equal(S.parse_schedule(spec).values(T), _direct(spec, T))
+
+
+def test_warmup_equals_the_direct_ramp_then_shifted_base_bit_for_bit():
+    T, W = 100, 10
+    t = np.arange(W, dtype=np.int64)
+    ramp = 1.0 * (0.25 + (1.0 - 0.25) * t / W)
+    expected = np.concatenate([ramp, _direct("cosine:1,0.1", T - W)])
+    assert np.array_equal(S.parse_schedule("cosine:1,0.1+warmup=10,from=0.25").values(T), expected)
+
+
+def test_every_family_is_one_record_and_the_tables_derive_from_it():
+    records = S.SCHEDULE_FAMILIES
+    assert list(records) == ["constant", "power", "cosine", "linear", "exp", "wsd", "step811", "cyclic", "file"]
+    assert S.FAMILIES == {name: record.form for name, record in records.items()}
+    assert S.FAMILIES["wsd"] == "wsd:PEAK,FRACTION,FINAL[,shape=exp|linear|sqrt|power][,power=P]"
+    assert S.WARMUP_FORM == S.WARMUP.form == "+warmup=W[,from=F]"
+    for name, record in records.items():
+        assert record.name == name and record.rule and callable(record.factory)
+        if not record.takes_path:  # the factory takes the positional parameters in grammar order
+            assert S.parse_schedule(f"{name}:" + ",".join(["1"] * len(record.params))) == record.factory(
+                *[1.0] * len(record.params))
+
+
+def test_a_new_family_is_one_record(monkeypatch):
+    """Adding a record is all the parser needs: arity, form and option errors follow from it."""
+    half = S.ScheduleFamily("half", ("PEAK",), lambda peak: S.constant(peak / 2), "PEAK >= 0")
+    monkeypatch.setitem(S.SCHEDULE_FAMILIES, "half", half)
+    assert S.parse_schedule("half:1+warmup=2").values(4).tolist() == [0.0, 0.25, 0.5, 0.5]
+    with pytest.raises(ValueError, match=r"half expects 1 number \(half:PEAK\)"):
+        S.parse_schedule("half:1,2")
+    with pytest.raises(ValueError, match="half takes no options"):
+        S.parse_schedule("half:1,shape=linear")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(S)
+    assert result.attempted >= 20 and result.failed == 0
