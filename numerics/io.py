@@ -17,6 +17,8 @@ from typing import IO, Iterable, Iterator, Sequence
 
 import numpy as np
 
+__all__ = ["atomic_write", "save_figure", "atomic_savefig", "csv_cell", "csv_text", "write_csv"]
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:

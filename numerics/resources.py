@@ -17,6 +17,12 @@ import math
 import os
 from typing import Iterator
 
+__all__ = ["GIB", "ENV_VAR", "FLOAT", "ResourceError", "available_memory", "parse_gib", "memory_limit",
+           "memory_limit_override", "format_bytes", "check_memory", "dynamics_bytes", "control_bytes",
+           "random_features_bytes", "spectrum_bytes", "simulate_bytes", "fsl_curve_bytes", "per_step_schedule_bytes",
+           "DYNAMICS_SECONDS_PER_MODE_STEP", "FSL_SECONDS_PER_STEP_TERM", "LONG_RUN_S", "format_seconds",
+           "long_run_note", "INTERRUPTIBLE_MIN_ELEMENTS", "interruptible"]
+
 GIB = 1024**3
 ENV_VAR = "LRWB_MAX_MEMORY"
 FLOAT = 8  # bytes per float64

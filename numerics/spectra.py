@@ -17,18 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from lrwb.numerics.checks import check_positive_int
+
+__all__ = ["Spectrum", "power_law_spectrum", "random_feature_spectrum", "custom_spectrum"]
+
 
 def _check_exponent(name: str, value: float) -> float:
     value = float(value)
     if not np.isfinite(value) or value <= 1.0:
         raise ValueError(f"exponent {name} = {value!r} is outside its domain: {name} must be a finite number > 1")
     return value
-
-
-def _check_count(name: str, value: int) -> int:
-    if int(value) != value or value < 1:
-        raise ValueError(f"{name} = {value!r} must be a positive integer")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def power_law_spectrum(a: float, b: float, features: int, *, tail: bool = False)
     """
     a = _check_exponent("a", a)
     b = _check_exponent("b", b)
-    n = _check_count("features", features)
+    n = check_positive_int(features, "features")
     k = np.arange(1, n + 1, dtype=float)
     delta = float(special.zeta(a, n + 1)) if tail else 0.0
     return Spectrum(
@@ -113,8 +111,8 @@ def random_feature_spectrum(a: float, b: float, features: int, input_dim: int, *
     """
     a = _check_exponent("a", a)
     b = _check_exponent("b", b)
-    n = _check_count("features", features)
-    d = _check_count("input_dim", input_dim)
+    n = check_positive_int(features, "features")
+    d = check_positive_int(input_dim, "input_dim")
     if d < n:
         raise ValueError(f"input_dim = {d} must be >= features = {n} (the projection maps D input modes to N features)")
     from lrwb.numerics import resources

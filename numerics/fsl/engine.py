@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrwb.numerics import sumexp
+from lrwb.numerics import schedules, sumexp
+from lrwb.numerics.checks import check_sigma, first_bad, per_step
 from lrwb.numerics.spectra import Spectrum
 from lrwb.numerics.stability import (
     DivergenceError,
@@ -47,6 +48,12 @@ from lrwb.numerics.stability import (
     stability_bound,
 )
 from lrwb.numerics.sumexp import ExpSum, compress_modes, power_law_exp_sum  # noqa: F401  (re-exported: FSL users' names)
+
+__all__ = ["ITERATES", "from_half_convention", "to_half_convention", "check_exponents", "check_schedule",
+           "check_fsl_batch", "FSLModel", "mode_sum_model", "power_law_model", "fsl_spectrum", "exp_sum_along",
+           "fast_noise", "naive_noise", "FSLCurve", "intrinsic_times", "power_law_renewal_norm",
+           "fsl_stability_bound", "fsl_stability_check", "fsl_curve", "neumann_factor", "exact_renewal_norm",
+           "final_loss"]
 
 ITERATES = ("picard1", "picard2", "volterra")
 
@@ -78,35 +85,28 @@ def check_exponents(s: float, beta: float) -> tuple[float, float]:
 
 
 def check_schedule(lr) -> np.ndarray:
-    """Learning rates as float array (T,) or (S, T): finite, ≥ 0, at least one step."""
+    """Learning rates as float array (T,) or (S, T): finite, ≥ 0, at least one step.
+
+    >>> check_schedule([0.1, 0.2]).tolist()
+    [0.1, 0.2]
+    """
     lr = np.asarray(lr, dtype=float)
     if lr.ndim not in (1, 2) or lr.shape[-1] < 1:
         raise ValueError(f"schedule must have shape (T,) or (S, T) with T >= 1, got {lr.shape}")
-    bad = ~np.isfinite(lr)
+    return schedules.check_learning_rates(lr)
+
+
+def check_fsl_batch(batch, shape: tuple[int, ...]) -> np.ndarray:
+    """Batch sizes B_t, finite and ≥ 1, broadcast to ``shape`` (a number or one value per step).
+
+    Unlike :func:`~lrwb.numerics.checks.check_batch`, B = inf is refused: the FSL is a law of noisy SGD.
+    """
+    arr = per_step("batch", batch, shape)
+    bad = ~(np.isfinite(arr) & (arr >= 1))  # NaN fails too
     if bad.any():
-        step = int(np.argwhere(bad)[0][-1])
-        raise ValueError(f"schedule is not finite at step {step} (lr = {lr.reshape(-1, lr.shape[-1])[:, step]!r})")
-    if (lr < 0).any():
-        step = int(np.argwhere(lr < 0)[0][-1])
-        raise ValueError(f"schedule has a negative learning rate at step {step}: lr must be >= 0")
-    return lr
-
-
-def _check_batch(batch, shape) -> np.ndarray:
-    batch = np.asarray(batch, dtype=float)
-    if not (np.all(np.isfinite(batch)) and np.all(batch >= 1)):
-        raise ValueError(f"batch = {batch!r} must be finite and >= 1 (a number or one value per step)")
-    try:
-        return np.broadcast_to(batch, shape)
-    except ValueError:
-        raise ValueError(f"batch schedule of shape {batch.shape} does not match the schedule's shape {shape}") from None
-
-
-def _check_sigma(sigma) -> float:
-    sigma = float(sigma)
-    if not (math.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma = {sigma!r} must be finite and >= 0")
-    return sigma
+        raise ValueError(f"batch size B = {first_bad(arr, bad)} is outside its range: B must be finite and >= 1 "
+                         "(a number or one value per step)")
+    return arr
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -172,14 +172,14 @@ class FSLModel:
 
 def mode_sum_model(spectrum: Spectrum, *, sigma: float) -> FSLModel:
     """FSL with the exact Gaussian constants of a spectrum (PLRF units): e_M, K_M as above, δ = spectrum.tail."""
-    return FSLModel(form="modes", sigma=_check_sigma(sigma), approx=float(spectrum.tail),
+    return FSLModel(form="modes", sigma=check_sigma(sigma), approx=float(spectrum.tail),
                     eigenvalues=spectrum.eigenvalues, target=spectrum.target, label=f"mode sums, {spectrum.label}")
 
 
 def power_law_model(s: float, beta: float, *, sigma: float) -> FSLModel:
     """FSL with unit constants: e(t) = (1 + t)^{−s}, K(u) = (1 + u)^{−(2 − 1/β)}, δ = 0."""
     s, beta = check_exponents(s, beta)
-    return FSLModel(form="power", sigma=_check_sigma(sigma), s=s, beta=beta,
+    return FSLModel(form="power", sigma=check_sigma(sigma), s=s, beta=beta,
                     label=f"power laws s={s:g}, beta={beta:g}")
 
 
@@ -364,7 +364,7 @@ def fsl_curve(model: FSLModel, lr, *, batch=1.0, iterate: str = "picard1", metho
     lr = check_schedule(lr)
     squeeze = lr.ndim == 1
     lr2 = np.atleast_2d(lr)
-    batch2 = _check_batch(batch, lr2.shape)
+    batch2 = check_fsl_batch(batch, lr2.shape)
     warning = fsl_stability_check(model, lr, batch2[0] if squeeze else batch2, allow_unstable=allow_unstable)
     w = lr2**2 / batch2
     t = intrinsic_times(lr2)
@@ -435,7 +435,7 @@ def final_loss(model: FSLModel, lr, *, batch=1.0, kernel: ExpSum | None = None, 
     for a horizon ≥ every row's intrinsic time, to reuse them across calls).
     """
     lr2 = np.atleast_2d(check_schedule(lr))
-    batch2 = _check_batch(batch, lr2.shape)
+    batch2 = check_fsl_batch(batch, lr2.shape)
     t = intrinsic_times(lr2)
     if model.form == "power":
         kernel_at, signal_at = model.kernel, model.signal

@@ -26,6 +26,10 @@ from lrwb.numerics.stability import clip_cap
 from lrwb.numerics.sumexp import ExpSum
 from lrwb.numerics.io import atomic_write
 
+__all__ = ["fsl_objective", "OptimalSchedule", "best_constant", "decay_exponent", "stationarity_exponent",
+           "decay_fraction", "rescale_schedule", "optimal_schedule", "optimal_schedules", "write_optimal_csv",
+           "fixed_shape_loss"]
+
 
 def _law_functions(model: FSLModel, horizon: float):
     """(K, K′, e, e′) as NumPy callables: closed forms for the power law, compressed exp sums for mode sums."""

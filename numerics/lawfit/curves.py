@@ -36,6 +36,12 @@ import numpy as np
 
 from lrwb.numerics.io import atomic_write
 
+__all__ = ["default_data_root", "TrainingCurve", "validate_curve", "read_curves_csv", "write_curves_csv",
+           "MULTIPOWER_PEAK", "MULTIPOWER_FLOOR", "MULTIPOWER_WARMUP", "MULTIPOWER_SIZES", "MULTIPOWER_FIT",
+           "MULTIPOWER_TEST", "multipower_schedule", "load_multipower", "RunInfo", "load_lr_scheduling",
+           "LRSchedulingModel", "lr_scheduling_run_name", "lr_scheduling_models", "select_lr_scheduling_model",
+           "read_tensorboard", "tensorboard_scalars", "masked_crc32c"]
+
 
 def default_data_root() -> Path:
     """The data folder (``multipower/``, ``lr-scheduling/``): ``$LRWB_DATA`` if set, else the bundled copy."""
@@ -708,7 +714,7 @@ def _event_file_scalars(path: Path):
         header = data[pos:pos + 8]
         (length,) = struct.unpack("<Q", header)
         (length_crc,) = struct.unpack("<I", data[pos + 8:pos + 12])
-        if _masked_crc32c(header) != length_crc:
+        if masked_crc32c(header) != length_crc:
             raise ValueError(f"{path}: corrupted TFRecord at byte {pos} (length checksum mismatch); "
                              "not a TensorBoard event file?")
         end = pos + 12 + length + 4
@@ -814,8 +820,14 @@ def _crc32c_table() -> list[int]:
 _CRC32C = _crc32c_table()
 
 
-def _masked_crc32c(data: bytes) -> int:
-    """TFRecord's masked CRC-32C: rotate right by 15 and add 0xa282ead8 (mod 2³²)."""
+def masked_crc32c(data: bytes) -> int:
+    """TFRecord's masked CRC-32C: rotate right by 15 and add 0xa282ead8 (mod 2³²).
+
+    Public so that tests and tools can write valid TensorBoard event files.
+
+    >>> hex(masked_crc32c(b""))
+    '0xa282ead8'
+    """
     crc = 0xFFFFFFFF
     for byte in data:
         crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)

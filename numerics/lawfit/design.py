@@ -25,6 +25,9 @@ from scipy.optimize import minimize
 
 from lrwb.numerics.lawfit.fit import FitResult
 
+__all__ = ["MIN_RATIO", "DesignedSchedule", "knot_fractions", "schedule_from_knots", "design_schedule",
+           "baseline_schedules", "write_design_csv", "schedule_callable", "torch_lambda_lr", "final_loss_interval"]
+
 MIN_RATIO = 1e-3  # knot values stay ≥ 1e−3·peak_max (laws are not trusted below the data's LR range)
 
 

@@ -45,6 +45,11 @@ from lrwb.numerics.lawfit.curves import (MULTIPOWER_FIT, MULTIPOWER_SIZES, MULTI
 from lrwb.numerics.lawfit.fit import FitResult, fit_law, prediction_metrics
 from lrwb.numerics.io import atomic_write
 
+__all__ = ["DIVERGED_LOSS", "LAST_FRACTION", "N_BOOT", "SPARSE_EVERY", "VARIANTS", "QUICK_VARIANTS", "METRICS",
+           "Task", "RunScore", "TaskResult", "diverged", "score_run", "multipower_tasks", "lr_scheduling_tasks",
+           "lr_scheduling_spec", "sparse_curves_csv", "sparse_tasks", "protocol_tasks", "evaluate_task",
+           "evaluate_suite", "write_table_csv", "table_markdown", "table_text", "predicted_vs_actual_figure"]
+
 DIVERGED_LOSS = 0.1  # a run whose last logged loss exceeds its minimum by more than this diverged
 LAST_FRACTION = 0.1  # "last 10%": logged steps >= (1 − 0.1) × the last logged step
 N_BOOT = 2000

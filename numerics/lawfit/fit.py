@@ -63,6 +63,11 @@ from scipy.optimize import minimize
 from lrwb.numerics.lawfit.curves import TrainingCurve
 from lrwb.numerics.lawfit.laws import Law, get_law
 
+__all__ = ["HUBER_DELTA", "FIT_KERNEL_TOL", "PENALTY", "METHODS", "AdamWSettings", "SurrogateFit", "FitResult",
+           "huber", "smooth_ema", "fit_surrogate", "fit_law", "POOR_FIT_R2", "MIN_POINTS_PER_PARAMETER",
+           "MAX_CONDITION", "fit_quality", "bootstrap_fit", "law_options", "PredictionMetrics", "prediction_metrics",
+           "decay_mask", "PredictionRow", "evaluate_fit", "average_metrics", "default_method", "run_protocol"]
+
 HUBER_DELTA = 1e-3
 # kernel accuracy while fitting with L-BFGS-B (loss error ≲ 1e−7·B·Σ|d| ≪ 1e−3 noise; it converges to the same
 # optimum); AdamW runs a fixed path that gradient errors of 1e−7 visibly bend (the MPL authors' 400M fit is

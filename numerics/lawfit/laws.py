@@ -32,6 +32,10 @@ from scipy.special import digamma, gammaln
 
 from lrwb.numerics.sumexp import decayed_sums, log_nodes, node_weights
 
+__all__ = ["KERNEL_TOL", "Parameter", "LawEvaluation", "validate_schedule", "lr_drops", "Law", "FSLLaw",
+           "ETA_FLOOR_FRACTION", "MultiPowerLaw", "TAYLOR_MAX", "TAYLOR_REFRESH", "MomentumLaw", "NoiseLaw", "LAWS",
+           "get_law"]
+
 KERNEL_TOL = 1e-9  # absolute error of the kernels; far below the ~1e−3 loss noise
 
 

@@ -51,7 +51,7 @@ PERMISSIONS_BIND = _permission_bits_bind()
 
 def _record(payload: bytes) -> bytes:
     """One TFRecord (uint64 length, masked CRC-32C of it, payload, masked CRC-32C of the payload)."""
-    from lrwb.numerics.lawfit.curves import _masked_crc32c
+    from lrwb.numerics.lawfit.curves import masked_crc32c as _masked_crc32c
 
     header = struct.pack("<Q", len(payload))
     return header + struct.pack("<I", _masked_crc32c(header)) + payload + struct.pack("<I", _masked_crc32c(payload))

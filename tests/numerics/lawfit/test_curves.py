@@ -123,10 +123,10 @@ def _record(payload: bytes) -> bytes:
     """One TFRecord, framed as the TFRecord spec says (crc of the payload is not checked by the reader)."""
     import struct
 
-    from lrwb.numerics.lawfit.curves import _masked_crc32c
+    from lrwb.numerics.lawfit.curves import masked_crc32c
 
     header = struct.pack("<Q", len(payload))
-    return header + struct.pack("<I", _masked_crc32c(header)) + payload + struct.pack("<I", _masked_crc32c(payload))
+    return header + struct.pack("<I", masked_crc32c(header)) + payload + struct.pack("<I", masked_crc32c(payload))
 
 
 def _varint(n: int) -> bytes:
@@ -149,10 +149,10 @@ def _scalar_event(step: int, tag: str, value: float) -> bytes:
 
 def test_masked_crc32c_known_value():
     # CRC-32C("123456789") = 0xE3069283 (the standard check value); masked: rotr 15 + 0xa282ead8
-    from lrwb.numerics.lawfit.curves import _masked_crc32c
+    from lrwb.numerics.lawfit.curves import masked_crc32c
 
     crc = 0xE3069283
-    assert _masked_crc32c(b"123456789") == (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    assert masked_crc32c(b"123456789") == (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 def test_tensorboard_handwritten_event_file(tmp_path):
