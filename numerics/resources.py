@@ -83,7 +83,11 @@ def memory_limit_override(gib: float | None) -> Iterator[None]:
 
 
 def format_bytes(n: float) -> str:
-    """``n`` bytes as a short human figure (e.g. ``7.45 GiB``, ``12 MiB``, ``8.0 TiB``)."""
+    """``n`` bytes as a short human figure (e.g. ``7.45 GiB``, ``12 MiB``, ``8.0 TiB``).
+
+    >>> format_bytes(3 * 2**30)
+    '3 GiB'
+    """
     for unit, size in (("TiB", 1024**4), ("GiB", GIB), ("MiB", 1024**2), ("KiB", 1024)):
         if n >= size:
             return f"{n / size:.3g} {unit}"

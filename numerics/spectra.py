@@ -86,6 +86,12 @@ def power_law_spectrum(a: float, b: float, features: int, *, tail: bool = False)
 
     With ``tail=True`` the modes beyond N are part of the problem but not of the model: their power
     δ_N = Σ_{k>N} k^{-a} = ζ(a, N+1) (Hurwitz zeta) is the approximation error (compute-optimal figure).
+    
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 4)
+    >>> spectrum.eigenvalues.round(4).tolist(), spectrum.target.round(4).tolist(), spectrum.tail
+    ([1.0, 0.25, 0.1111, 0.0625], [1.0, 0.3536, 0.1925, 0.125], 0.0)
+    >>> round(power_law_spectrum(3.5, 2.0, 4, tail=True).tail, 4)  # δ_4 = Σ_{k>4} k^(−3.5)
+    0.0091
     """
     a = _check_exponent("a", a)
     b = _check_exponent("b", b)
@@ -108,6 +114,9 @@ def random_feature_spectrum(a: float, b: float, features: int, input_dim: int, *
     v* = Σ⁻¹ F Λ w*; the residual w*·x − v*·z is uncorrelated with z and, the inputs being Gaussian,
     independent of it, so it acts as label noise of variance δ = w*ᵀΛw* − v*ᵀΣv* (the ``tail``).
     The returned spectrum is in the eigenbasis U of Σ: target_k = (Uᵀv*)_k² (zero initialisation).
+    
+    >>> random_feature_spectrum(3.5, 2.0, 3, 30, seed=0).eigenvalues.shape
+    (3,)
     """
     a = _check_exponent("a", a)
     b = _check_exponent("b", b)
@@ -146,5 +155,9 @@ def random_feature_spectrum(a: float, b: float, features: int, input_dim: int, *
 
 
 def custom_spectrum(eigenvalues, target, *, tail: float = 0.0, label: str = "custom") -> Spectrum:
-    """A user-given diagonal problem (eigenvalues descending are not required, but must be > 0)."""
+    """A user-given diagonal problem (eigenvalues descending are not required, but must be > 0).
+
+    >>> custom_spectrum([1.0, 0.5], [1.0, 1.0]).initial_loss()  # Σ λ_k c_k(0)
+    1.5
+    """
     return Spectrum(eigenvalues=np.asarray(eigenvalues, float), target=np.asarray(target, float), tail=float(tail), label=label)

@@ -123,7 +123,12 @@ def is_stable(eta, eigenvalues, batch: float = 1.0):
 
 
 def stability_bound(eigenvalues, batch: float = 1.0, *, rtol: float = 1e-12) -> float:
-    """The largest stable constant LR η_crit (supremum of the stable set; the returned value is stable)."""
+    """The largest stable constant LR η_crit (supremum of the stable set; the returned value is stable).
+
+    >>> eta = stability_bound([1.0, 0.5])
+    >>> round(float(eta), 4), round(float(renewal_norm(eta, [1.0, 0.5])), 6)  # the renewal norm is 1 at the bound
+    (0.6096, 1.0)
+    """
     lam = np.asarray(eigenvalues, dtype=float)
     if batch < 1:
         raise ValueError(f"batch = {batch!r} must be >= 1")
@@ -164,7 +169,11 @@ def momentum_renewal_norm(eta, eigenvalues, batch=1.0, momentum=0.0):
 def momentum_stability_bound(eigenvalues, batch=1.0, momentum=0.0, *, rtol: float = 1e-12):
     """The largest stable constant LR η_c for batch B and heavy-ball momentum μ (bisection; the returned value
     is stable). At μ = 0 this is :func:`stability_bound`; at B = ∞ it is 2(1 + μ)/λ_max.
-    Vectorised: ``batch`` and ``momentum`` may be arrays of one shape (one bound per pair)."""
+    Vectorised: ``batch`` and ``momentum`` may be arrays of one shape (one bound per pair).
+
+    >>> round(momentum_stability_bound([1.0, 0.5], 1.0, 0.9), 4)
+    0.0829
+    """
     lam = np.asarray(eigenvalues, dtype=float)
     batch_arr, mu_arr = np.broadcast_arrays(np.asarray(batch, dtype=float), np.asarray(momentum, dtype=float))
     if np.any(~(batch_arr >= 1)):

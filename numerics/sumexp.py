@@ -214,6 +214,10 @@ def power_law_exp_sum(p: float, horizon: float, *, rtol: float = 1e-9, step: flo
     rounded down to h = log 2/m so that the rates double every m nodes (``doubling``). Cut-offs:
     y_min = log(ε^{1/p}/(1 + horizon)) (the part x < e^{y_min} holds < ε of (1 + horizon)^{−p}) and y_max where
     e^{py − e^y} < ε. Weights :func:`laplace_weights`.
+    
+    >>> terms = power_law_exp_sum(1.5, 100.0)
+    >>> bool(abs(terms(np.array([10.0]))[0] / 11.0 ** -1.5 - 1) < 1e-9)  # (1 + u)^(−p) at u = 10
+    True
     """
     p = float(p)
     if not (math.isfinite(p) and p > 0):
@@ -271,6 +275,11 @@ def compress_modes(rates, weights, *, horizon: float, order: int = 6, ratio: flo
     modes is replaced by its ``order``-node Gauss rule (exact for polynomials of degree 2·order − 1 in ρ, so
     the error on e^{−ρu} is ~((ratio − 1)/4)^{2·order} of the bin's share). Rates with ρ·horizon ≤ 1 —
     where e^{−ρu} is nearly polynomial on [0, horizon] — share one bin.
+    
+    >>> lam = np.arange(1, 101.0) ** -2.0
+    >>> terms = compress_modes(2 * lam, lam, horizon=100.0)
+    >>> terms.size < lam.size, bool(abs(terms(np.array([5.0]))[0] / np.sum(lam * np.exp(-2 * lam * 5.0)) - 1) < 1e-6)
+    (True, True)
     """
     rates = np.asarray(rates, dtype=float)
     weights = np.asarray(weights, dtype=float)

@@ -110,7 +110,13 @@ class OptimalSchedule:
 
 
 def best_constant(model: FSLModel, steps: int, eta_max: float, batch: float = 1.0) -> tuple[float, float]:
-    """(loss, η) of the best constant LR ≤ η_max under the same objective (first Picard iterate)."""
+    """(loss, η) of the best constant LR ≤ η_max under the same objective (first Picard iterate).
+
+    >>> from lrwb.numerics.fsl.engine import power_law_model
+    >>> loss, eta = best_constant(power_law_model(1.0, 2.0, sigma=0.5), 20, 0.4)
+    >>> round(loss, 3), bool(0 < eta <= 0.4)
+    (0.333, True)
+    """
     grid = eta_max * np.logspace(-4, 0, 60)
     losses = final_loss(model, np.repeat(grid[:, None], steps, axis=1), batch=batch)
     i = int(np.argmin(losses))
@@ -171,6 +177,12 @@ def optimal_schedule(model: FSLModel, steps: int, *, eta_max: float, batch: floa
     (:func:`lrwb.numerics.fsl.engine.fsl_stability_bound`: the exact two-part bound for mode sums, the law's own discrete
     ‖K‖₁ < 1 for power laws) is therefore clipped to it, with an :class:`~lrwb.numerics.stability.UnstableLearningRateWarning`
     and the result's ``warning``; ``allow_unstable=True`` keeps the cap (and still sets ``warning``).
+    
+    >>> from lrwb.numerics.fsl.engine import power_law_model
+    >>> model = power_law_model(1.0, 2.0, sigma=0.5)
+    >>> result = optimal_schedule(model, 20, eta_max=0.4)
+    >>> result.lr.shape, bool(result.loss < best_constant(model, 20, 0.4)[0])  # beats the best constant
+    ((20,), True)
     """
     if not (math.isfinite(eta_max) and eta_max > 0):
         raise ValueError(f"eta_max = {eta_max!r} must be finite and > 0")

@@ -90,7 +90,14 @@ def _monotone_to_log(x: np.ndarray) -> np.ndarray:
 
 def design_schedule(fit: FitResult, steps: int, peak_max: float, *, warmup: int = 0, monotone: bool = True,
                     knots: int = 24, maxiter: int = 200, curve_points: int = 200) -> DesignedSchedule:
-    """Minimise the fitted law's predicted loss at the last step (see the module docstring)."""
+    """Minimise the fitted law's predicted loss at the last step (see the module docstring).
+
+    >>> fit = FitResult.from_dict({"law": "fsl", "params": dict(L0=2.0, c1=1.0, s=0.5, c2=10.0, c3=1.0, c4=10.0,
+    ...                                                          gamma=0.5)})
+    >>> designed = design_schedule(fit, 100, 0.01, knots=6, maxiter=50)
+    >>> designed.lr.shape, all(designed.predicted_final <= b["final"] + 1e-9 for b in designed.baselines.values())
+    ((100,), True)
+    """
     if steps < 10:
         raise ValueError(f"steps = {steps} must be >= 10")
     if not (peak_max > 0 and math.isfinite(peak_max)):

@@ -330,6 +330,13 @@ def fit_law(law: Law | str, curves, *, method: str = "converged", n_starts: int 
     or ``"adamw"`` (the MPL authors' protocol, ``adamw`` settings). ``kernel_tol``: the laws' kernel accuracy
     while fitting (default :data:`FIT_KERNEL_TOL` of the method). ``bootstrap`` ≥ 2 adds a residual block
     bootstrap with that many replicates and blocks of ``block`` points (:func:`bootstrap_fit`).
+    
+    >>> from lrwb.numerics.schedules import parse_schedule
+    >>> lr, steps = parse_schedule("cosine:0.01,0.001").values(400), np.arange(20, 400, 10)
+    >>> loss = get_law("fsl").evaluate([2.0, 1.0, 0.5, 10.0, 1.0, 10.0, 0.5], lr, steps).loss  # a curve of the law
+    >>> fit = fit_law("fsl", [TrainingCurve("cos", lr, steps, loss)], n_starts=1, n_screen=4)
+    >>> fit.params[:3].round(3).tolist()  # L0, c1, s recovered
+    [2.0, 1.0, 0.5]
     """
     t0 = time.perf_counter()
     law = get_law(law) if isinstance(law, str) else law

@@ -645,7 +645,12 @@ LAWS = {"fsl": FSLLaw, "mpl": MultiPowerLaw, "momentum": MomentumLaw, "fsln": No
 
 
 def get_law(name: str, **kwargs) -> Law:
-    """The law called ``name`` (fsl, mpl, momentum, fsln); kwargs go to its constructor (e.g. ``beta`` for fsl)."""
+    """The law called ``name`` (fsl, mpl, momentum, fsln); kwargs go to its constructor (e.g. ``beta`` for fsl).
+
+    >>> law = get_law("fsl")
+    >>> law.name, law.param_names[:3]
+    ('fsl', ('L0', 'c1', 's'))
+    """
     try:
         cls = LAWS[name]
     except KeyError:

@@ -57,3 +57,11 @@ def test_custom_spectrum_validation():
         custom_spectrum([1.0, 0.0], [1.0, 1.0])
     with pytest.raises(ValueError, match="one length"):
         custom_spectrum([1.0, 0.5], [1.0])
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.spectra"))
+    assert result.attempted >= 3 and result.failed == 0

@@ -230,3 +230,11 @@ def test_volterra_stays_bounded_just_below_and_diverges_just_above_the_power_law
     above = fsl_curve(model, np.full(20_000, 1.02 * bound), batch=5, iterate="volterra", allow_unstable=True)
     # Above: geometric growth (measured ×1.4e4 over the second half); 100× leaves room for the rate's drift.
     assert above.loss[-1] > 100 * above.loss[10_000]
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.stability"))
+    assert result.attempted >= 2 and result.failed == 0

@@ -154,3 +154,11 @@ def test_recursion_inputs_are_checked():
         exp_sum_convolution(terms, np.ones((2, 5)), np.ones((2, 5)), np.ones((1, 5)))
     with pytest.raises(ValueError, match="rates"):
         ExpSum([1.0, 2.0], [1.0])
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.sumexp"))
+    assert result.attempted >= 2 and result.failed == 0

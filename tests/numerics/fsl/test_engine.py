@@ -249,3 +249,26 @@ def test_cli_curve_writes_the_columns(tmp_path):
         _fsl_cli(["fsl", "curve", "--s", "0.5", "--beta", "0.5", "--schedule", "constant:0.1", "--steps", "10"])
     with pytest.raises(ValueError):
         _fsl_cli(["fsl", "curve", "--s", "0.5", "--beta", "2", "--schedule", "constant:-0.1", "--steps", "10"])
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.fsl.engine"))
+    assert result.attempted >= 8 and result.failed == 0
+
+
+@pytest.mark.parametrize("batch, match", [
+    (0.5, r"B = 0.5 at schedule 0, step 0 is outside its range: B must be finite and >= 1"),
+    ([1.0, np.inf], r"B = inf at schedule 0, step 1 is outside its range"),  # the FSL is a law of noisy SGD
+    ([1.0, 2.0, 3.0], r"batch must be a scalar or one value per step \(shape \(1, 2\)\), got shape \(3,\)"),
+])
+def test_bad_batches_name_value_step_and_range(batch, match):
+    with pytest.raises(ValueError, match=match):
+        fsl_curve(power_law_model(0.5, 2.0, sigma=0.5), [0.1, 0.1], batch=batch)
+
+
+def test_bad_learning_rate_names_step_and_value():
+    with pytest.raises(ValueError, match=r"learning rate of schedule 1 at step 0 is -0.1 \(negative\)"):
+        fsl_curve(power_law_model(0.5, 2.0, sigma=0.5), [[0.1, 0.1], [-0.1, 0.1]])

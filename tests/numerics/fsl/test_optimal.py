@@ -216,3 +216,11 @@ def test_cli_optimal_writes_a_schedule(tmp_path):
     assert args.func(args) == 0
     lines = out.read_text().splitlines()
     assert lines[0] == "step,lr" and len(lines) == 101
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.fsl.optimal"))
+    assert result.attempted >= 4 and result.failed == 0

@@ -212,3 +212,11 @@ def test_tensorboard_files_written_by_torch_and_tf2_style_tensors(tmp_path):
     writer.close()
     steps, values = tensorboard_scalars(tmp_path / "tf2_run")["val/loss"]
     assert steps.tolist() == [3, 7] and values.tolist() == [2.5, 2.25]
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.lawfit.curves"))
+    assert result.attempted >= 1 and result.failed == 0

@@ -76,3 +76,11 @@ def test_cli_design_round_trip(tmp_path):
         args = top.parse_args(["design", str(fit_json), "--steps", "100", "--peak-max", "1e-3", "--law", "fsl",
                                "--out", str(out)])
         args.func(args)
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.lawfit.design"))
+    assert result.attempted >= 2 and result.failed == 0

@@ -209,3 +209,11 @@ def _commands():
     from lrwb.app.cli import COMMANDS
 
     return COMMANDS
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.lawfit.fit"))
+    assert result.attempted >= 4 and result.failed == 0

@@ -215,3 +215,11 @@ def test_fsln_transient_counts_steps_after_the_warmup_at_every_peak_lr():
         np.testing.assert_allclose(full.evaluate(zero, lr, steps, warmup=WARMUP).loss,
                                    bare.evaluate(th[:7], lr, steps, warmup=WARMUP).loss, rtol=0, atol=1e-14)
     assert bare.param_names == full.param_names[:7] and full.param_names[7:] == ("B", "tau")
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("lrwb.numerics.lawfit.laws"))
+    assert result.attempted >= 2 and result.failed == 0
