@@ -1,6 +1,6 @@
 """Loss-curve laws fitted to training runs, and the schedules they design.
 
-- :mod:`~lrwb.numerics.lawfit.laws`: the laws (:func:`get_law`: ``fsl``, ``mpl``, ``momentum``, ``noise``);
+- :mod:`~lrwb.numerics.lawfit.laws`: the laws (:func:`get_law`: ``fsl``, ``mpl``, ``momentum``, ``fsln``);
 - :mod:`~lrwb.numerics.lawfit.curves`: training curves and their readers (CSV, multipower, lr-scheduling,
   TensorBoard);
 - :mod:`~lrwb.numerics.lawfit.fit`: :func:`fit_law` and the prediction metrics;

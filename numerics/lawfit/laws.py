@@ -30,6 +30,7 @@ import numpy as np
 from scipy.signal import lfilter
 from scipy.special import digamma, gammaln
 
+from lrwb.numerics.schedules import check_learning_rates
 from lrwb.numerics.sumexp import decayed_sums, log_nodes, node_weights
 
 __all__ = ["KERNEL_TOL", "Parameter", "LawEvaluation", "validate_schedule", "lr_drops", "Law", "FSLLaw",
@@ -64,9 +65,7 @@ def validate_schedule(lr, eval_steps, warmup: int) -> tuple[np.ndarray, np.ndarr
     eta = np.asarray(lr, dtype=float)
     if eta.ndim != 1 or eta.size == 0:
         raise ValueError(f"lr must be a non-empty 1-D per-step schedule, got shape {eta.shape}")
-    if not np.all(np.isfinite(eta)) or np.any(eta < 0):
-        bad = int(np.flatnonzero(~np.isfinite(eta) | (eta < 0))[0])
-        raise ValueError(f"lr[{bad}] = {eta[bad]!r}: learning rates must be finite and >= 0")
+    check_learning_rates(eta)
     steps = np.asarray(eval_steps, dtype=np.int64)
     if steps.ndim != 1 or steps.size == 0:
         raise ValueError("eval_steps must be a non-empty 1-D array of step indices")
