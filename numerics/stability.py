@@ -53,6 +53,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrwb.numerics.checks import check_batch, check_momentum
+
 __all__ = [
     "DivergenceError",
     "UnstableLearningRateError",
@@ -130,8 +132,7 @@ def stability_bound(eigenvalues, batch: float = 1.0, *, rtol: float = 1e-12) -> 
     (0.6096, 1.0)
     """
     lam = np.asarray(eigenvalues, dtype=float)
-    if batch < 1:
-        raise ValueError(f"batch = {batch!r} must be >= 1")
+    check_batch(batch, np.shape(batch))  # B >= 1; inf (exact gradients) allowed; NaN refused
     hi = 2.0 / ((1.0 + 1.0 / batch) * lam.max())  # where the top mode's g_k reaches 1 (B = inf: 2/λ_max)
     lo = 0.0
     while hi - lo > rtol * hi:
@@ -176,10 +177,8 @@ def momentum_stability_bound(eigenvalues, batch=1.0, momentum=0.0, *, rtol: floa
     """
     lam = np.asarray(eigenvalues, dtype=float)
     batch_arr, mu_arr = np.broadcast_arrays(np.asarray(batch, dtype=float), np.asarray(momentum, dtype=float))
-    if np.any(~(batch_arr >= 1)):
-        raise ValueError(f"batch = {batch!r} must be >= 1")
-    if np.any(~((mu_arr >= 0) & (mu_arr < 1))):
-        raise ValueError(f"momentum = {momentum!r} must be in [0, 1)")
+    check_batch(batch_arr, batch_arr.shape)
+    check_momentum(mu_arr, mu_arr.shape)
     hi = 2.0 * (1.0 + mu_arr) / lam.max()  # where the top mode's mean dynamics stop being stable
     lo = np.zeros_like(hi)
     while np.any(hi - lo > rtol * hi):

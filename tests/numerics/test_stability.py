@@ -40,7 +40,7 @@ def test_renewal_norm_vectorised_and_infinite_past_mode_bound():
 
 
 def test_batch_below_one_rejected():
-    with pytest.raises(ValueError, match="batch = 0.5"):
+    with pytest.raises(ValueError, match=r"B = 0.5 is outside its range: B must be >= 1"):
         stability_bound([1.0], 0.5)
 
 

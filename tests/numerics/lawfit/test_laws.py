@@ -86,7 +86,7 @@ def test_bad_inputs_raise():
     law = get_law("mpl")
     with pytest.raises(ValueError, match="eval_steps must lie"):
         law.evaluate(THETAS["mpl"], lr, [K + 5])
-    with pytest.raises(ValueError, match="lr\\[3\\]"):
+    with pytest.raises(ValueError, match=r"learning rate at step 3 is -1.0 \(negative\); learning rates must be finite"):
         bad = lr.copy()
         bad[3] = -1.0
         law.evaluate(THETAS["mpl"], bad, steps)
