@@ -627,11 +627,11 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _MODIFIER_SPLIT = re.compile(r"\+(?=[A-Za-z_]\w*\s*=)")  # a '+' that starts "name=", never the one in 1e+5
 
 
-def _parse_number(text: str, label: str, family: str) -> float:
+def _parse_number(text: str, label: str, family: str, form: str | None = None) -> float:
     if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
         raise ValueError(f"{family}: {label} = {text!r} is not finite; it must be a finite number")
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"{family}: {label} = {text!r} is not a number (expected {FAMILIES.get(family, family)})")
+        raise ValueError(f"{family}: {label} = {text!r} is not a number (expected {form or family})")
     value = float(text)
     if not math.isfinite(value):
         raise ValueError(f"{family}: {label} = {text!r} is not finite; it must be a finite number")
@@ -642,9 +642,10 @@ def _unknown_family(family: str, spec: str) -> ValueError:
     hint = ""
     if family == "array":
         hint = " (array schedules have no text form: write them with write_schedule_csv and use file:PATH.csv)"
+    forms = [record.form for record in SCHEDULE_FAMILIES.values()]
     return ValueError(
-        f"unknown schedule family {family!r} in {spec!r}{hint}; valid families: {', '.join(FAMILIES)} "
-        f"(forms: {' | '.join(FAMILIES.values())}, each optionally followed by {WARMUP_FORM})"
+        f"unknown schedule family {family!r} in {spec!r}{hint}; valid families: {', '.join(SCHEDULE_FAMILIES)} "
+        f"(forms: {' | '.join(forms)}, each optionally followed by {WARMUP_FORM})"
     )
 
 
@@ -724,7 +725,7 @@ def _parse_family(family: ScheduleFamily, args: str, spec: str) -> Schedule:
         raise ValueError(
             f"{name} expects {len(names)} number{'s' if len(names) > 1 else ''} ({family.form}), got {spec!r}"
         )
-    numbers_ = [_parse_number(item, label, name) for item, label in zip(positional, names)]
+    numbers_ = [_parse_number(item, label, name, family.form) for item, label in zip(positional, names)]
     options = {option.name: option for option in family.options}
     kwargs = {}
     for item in keywords:
@@ -736,7 +737,7 @@ def _parse_family(family: ScheduleFamily, args: str, spec: str) -> Schedule:
         if key in kwargs:
             raise ValueError(f"{name}: option {key!r} given twice in {spec!r}")
         if option.choices is None:
-            kwargs[key] = _parse_number(value, key, name)
+            kwargs[key] = _parse_number(value, key, name, family.form)
         elif value in option.choices:
             kwargs[key] = value
         else:

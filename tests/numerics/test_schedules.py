@@ -450,8 +450,12 @@ def test_a_new_family_is_one_record(monkeypatch):
     assert S.parse_schedule("half:1+warmup=2").values(4).tolist() == [0.0, 0.25, 0.5, 0.5]
     with pytest.raises(ValueError, match=r"half expects 1 number \(half:PEAK\)"):
         S.parse_schedule("half:1,2")
+    with pytest.raises(ValueError, match=r"PEAK = 'x' is not a number \(expected half:PEAK\)"):
+        S.parse_schedule("half:x")
     with pytest.raises(ValueError, match="half takes no options"):
         S.parse_schedule("half:1,shape=linear")
+    with pytest.raises(ValueError, match=r"valid families: constant, .*, file, half \(forms: .* \| half:PEAK,"):
+        S.parse_schedule("quarter:1")
 
 
 def test_docstring_examples_run():
