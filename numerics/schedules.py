@@ -586,7 +586,7 @@ class ScheduleFamily:
 class ScheduleModifier:
     """A suffix ``+NAME=VALUE[,KEY=VALUE]`` that wraps any schedule (only ``+warmup`` exists).
 
-    ``apply(schedule, first, **keywords)`` builds the wrapped schedule; ``form`` shows the grammar and
+    ``apply(schedule, *values)`` builds the wrapped schedule (warmup: W, F); ``form`` shows the grammar and
     ``rule`` the constraint.
     """
 
