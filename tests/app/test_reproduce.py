@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 
 matplotlib.use("Agg")
@@ -671,3 +672,84 @@ def test_code_version_of_a_data_reader_follows_the_data(monkeypatch):
     monkeypatch.setenv("LRWB_DATA", "/somewhere/else")
     assert rep.code_version("lrwb.experiments.real_curves") != bundled  # other data: not the cached result
     assert rep.code_version("lrwb.experiments.plrf_fig3") == plrf  # reads no data
+
+
+# ------------------------------------------------------------------------------------------------------------
+# reading a results folder back: load(OUT)
+
+
+def test_load_returns_claims_sanity_files_and_data(registered, tmp_path):
+    run = rep.reproduce(tmp_path, only="dummy_exp,dummy2_exp", progress=False)
+    results = rep.load(tmp_path)
+    # the report's order (the registry's: same module, then by name), not the order of --only
+    assert results.names() == tuple(r.name for r in run.records) == ("dummy2_exp", "dummy_exp")
+    dummy = results["dummy_exp"]
+    assert dummy.title == "Dummy" and dummy.source == "test" and dummy.budget_s == 5.0
+    assert dummy.key == _rec(run).key and dummy.markdown == _rec(run).markdown
+    assert dummy.claims == _rec(run).counted and dummy.sanity == _rec(run).sanity
+    assert [c.passed for c in dummy.claims] == [True, False] and not dummy.passed
+    assert results.claims == run.claims and results.sanity == run.sanity
+    assert dummy.files == (tmp_path / "dummy_exp" / "dummy.csv", tmp_path / "dummy_exp" / "dummy.png")
+    assert dummy.file("dummy.png") == dummy.file("dummy.png").resolve() == tmp_path / "dummy_exp" / "dummy.png"
+    columns = dummy.data("dummy.csv")
+    assert list(columns) == ["x", "y"] and columns["x"].tolist() == [1.0] and columns["y"].tolist() == [2.0]
+    assert dummy.data("dummy")["y"].dtype == float  # by stem too
+    assert results["dummy2_exp"].data("two.csv")["x"].tolist() == [3.0]
+    with pytest.raises(ValueError, match="not a CSV"):
+        dummy.data("dummy.png")
+    with pytest.raises(KeyError, match="'nope' is not among its files; files: dummy.csv, dummy.png"):
+        dummy.file("nope")
+    with pytest.raises(KeyError, match="no experiment 'broken_exp'; present: dummy2_exp, dummy_exp"):
+        results["broken_exp"]
+
+
+def test_load_recomputes_verdicts_and_skips_folders_without_a_manifest(registered, tmp_path):
+    rep.reproduce(tmp_path, only="dummy_exp,broken_exp", progress=False)
+    (tmp_path / "broken_exp").mkdir(exist_ok=True)  # as an interrupted experiment leaves it: files, no manifest
+    (tmp_path / "broken_exp" / "partial.csv").write_text("x\n")
+    assert rep.load(tmp_path).names() == ("dummy_exp",)
+
+    def edit(r):
+        for c in r["claims"]:
+            c["passed"] = not c["passed"]  # stored verdicts are never believed
+        r["claims"][0]["measured"] = 0.60  # the numbers decide: |0.60 − 0.5| > 0.05
+
+    _edit_manifest(tmp_path, edit)
+    assert [c.passed for c in rep.load(tmp_path)["dummy_exp"].claims] == [False, False]
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda root: (root / "dummy_exp" / "dummy.csv").write_text("x,y\n1,"), "changed since it was written"),
+    (lambda root: _edit_manifest(root, _unknown_top_key), "unknown keys"),
+    (lambda root: _edit_manifest(root, _unknown_rule), "kind"),
+    (lambda root: _manifest_path(root).write_text("{"), "unreadable"),
+])
+def test_load_rejects_a_manifest_that_does_not_validate_naming_its_folder(registered, tmp_path, damage, why):
+    rep.reproduce(tmp_path, only="dummy_exp", progress=False)
+    damage(tmp_path)
+    with pytest.raises(rep.InvalidManifest, match=why) as err:
+        rep.load(tmp_path)
+    assert str(tmp_path / "dummy_exp") in str(err.value) and "--only dummy_exp" in str(err.value)
+
+
+def test_load_of_a_missing_or_empty_folder_says_how_to_write_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        rep.load(tmp_path / "absent")
+    (tmp_path / "points").mkdir()  # a folder that is not an experiment's
+    with pytest.raises(FileNotFoundError, match="no experiment results"):
+        rep.load(tmp_path)
+
+
+def test_csv_columns_are_numbers_bools_or_text(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('schedule,T,passed,loss\n"wsd:1,0.2,0",100,True,0.5\ncosine:1,200,False,\n')
+    columns = rep.read_csv_columns(path)
+    assert columns["schedule"].tolist() == ["wsd:1,0.2,0", "cosine:1"]  # a quoted comma stays in its cell
+    assert columns["T"].tolist() == [100.0, 200.0] and columns["passed"].tolist() == [True, False]
+    assert columns["loss"][0] == 0.5 and np.isnan(columns["loss"][1])  # an empty cell is NaN, never 0
+    path.write_text("x,y\n1\n")
+    with pytest.raises(ValueError, match="line 2: 1 cells, the header has 2"):
+        rep.read_csv_columns(path)
+    path.write_text("")
+    with pytest.raises(ValueError, match="empty CSV"):
+        rep.read_csv_columns(path)
