@@ -21,6 +21,9 @@ so a crashed run leaves no stale lock). Holding the lock, a run deletes the temp
 interrupted run left behind. The report covers every experiment present in the folder: those not selected by
 ``--only`` are shown from their manifests (marked stale when their key no longer matches or the manifest does
 not validate).
+
+:func:`load` reads a results folder back (its experiments, claims, sanity checks, files and CSV data), validated
+as the cache validates it.
 """
 
 from __future__ import annotations
