@@ -81,9 +81,6 @@ TEST_EXEMPT: dict[str, str] = {
     "lrwb.app.cli.reproduce": "tests/app/test_reproduce.py (test_cli_exit_codes_and_errors)",
     "lrwb.app.cli.simulate": "tests/numerics/test_simulate.py, tests/app/cli/test_bad_inputs.py",
     "lrwb.app.cli.sweep": "tests/numerics/test_sweep.py, tests/app/cli/test_bad_inputs.py",
-    # the report and the claims are tested with the runner that writes and reads them
-    "lrwb.app.report": "tests/app/test_reproduce.py (reports, HTML, TeX rendering)",
-    "lrwb.experiments.claims": "tests/app/test_reproduce.py (constructors, verdicts, manifest round trip)",
     # experiments tested with the numerics they check
     "lrwb.experiments.fsl_hyperparameters": "tests/numerics/analysis/test_hyperparameters.py",
     "lrwb.experiments.plrf_hyperparameters": "tests/numerics/analysis/test_hyperparameters.py",
@@ -532,6 +529,18 @@ def test_packages_export_what_they_list(package):
 
 def test_version_is_the_distribution_version():
     assert lrwb.__version__ == pyproject()["project"]["version"]
+
+
+def test_import_lrwb_is_cheap_and_python_m_lrwb_is_the_command():
+    import subprocess
+    import sys
+
+    code = ("import sys, lrwb; heavy = [m for m in ('numpy', 'sympy', 'scipy', 'numba', 'dask', 'torch') "
+            "if m in sys.modules]; print(heavy, sorted(m for m in sys.modules if m.startswith('lrwb')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] ['lrwb']"
+    version = subprocess.run([sys.executable, "-m", "lrwb", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and lrwb.__version__ in version.stdout + version.stderr
 
 
 # the detectors themselves, on made-up inputs (so a detector that stopped seeing anything would fail here)

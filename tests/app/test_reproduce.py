@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from lrwb import experiments
 from lrwb.app import reproduce as rep  # noqa: E402
 from lrwb.app.cli import main  # noqa: E402
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck, claims_markdown  # noqa: E402
+from lrwb.experiments.claims import Claim, SanityCheck  # noqa: E402
 from lrwb.numerics.io import atomic_savefig, atomic_write  # noqa: E402
-from lrwb.app.report import markdown_table_html, report_html  # noqa: E402
+from lrwb.app.report import report_html  # noqa: E402
 
 CALLS: list[str] = []
 
@@ -83,80 +83,11 @@ def registered(monkeypatch):
     return monkeypatch
 
 
-def test_claim_constructors_and_nan_guard():
-    assert Claim.within("e", "c", 0.5, 0.54, 0.05).passed
-    assert not Claim.within("e", "c", 0.5, 0.56, 0.05).passed
-    assert Claim.relative("e", "c", 2.0, 2.09, 0.05).passed and not Claim.relative("e", "c", 2.0, 2.11, 0.05).passed
-    assert Claim.at_most("e", "c", 1.0, 0.99).passed and not Claim.at_least("e", "c", 1.0, 0.99).passed
-    with pytest.raises(ValueError, match="nan"):
-        Claim.within("e", "c", 0.5, float("nan"), 0.05)
-    c = Claim.within("e", "c", 0.5, 0.52, 0.05, note="n")
-    assert Claim.from_dict(json.loads(json.dumps(c.as_dict()))) == c
-    assert "| e | c | 0.5 | 0.52 | ±0.05 | pass |" in claims_markdown([c])
 
 
-def test_verdict_is_computed_from_the_rule_not_stored():
-    """An edited manifest cannot turn a miss into a pass: from_dict recomputes the verdict from the numbers."""
-    miss = Claim.within("e", "c", 0.5, 0.60, 0.05)
-    record = json.loads(json.dumps(miss.as_dict()))
-    assert record["passed"] is False and record["kind"] == "within" and record["tol"] == 0.05
-    record["passed"] = True
-    assert not Claim.from_dict(record).passed
-    record["measured"] = 0.53  # the numbers decide: |0.53 − 0.5| ≤ 0.05
-    assert Claim.from_dict(record).passed
-    # the dataclass has no verdict field to set
-    assert "passed" not in Claim.__dataclass_fields__
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"verdict": "pass"}, "unknown keys"),
-    ({"kind": "roughly"}, "kind"),
-    ({"derived": "0.5"}, "expected a real number"),
-    ({"measured": True}, "expected a real number"),
-    ({"tol": -0.1}, "≥ 0"),
-    ({"claim": 3}, "expected a string"),
-    ({"category": "vibe"}, "category"),
-    ({"is_exponent": "yes"}, "true or false"),
-    ({"kind": "at_most"}, "one-sided"),  # at_most with tol 0.05: the bound belongs in derived
-])
-def test_from_dict_rejects_bad_records(change, message):
-    record = {**Claim.within("e", "c", 0.5, 0.52, 0.05).as_dict(), **change}
-    with pytest.raises(ValueError, match=message):
-        Claim.from_dict(record)
 
-
-def test_from_dict_needs_the_rule():
-    record = Claim.within("e", "c", 0.5, 0.52, 0.05).as_dict()
-    with pytest.raises(ValueError, match="lacks"):
-        Claim.from_dict({k: v for k, v in record.items() if k != "tol"})
-
-
-def test_exponent_claims_follow_one_tolerance_rule():
-    # conventions.md: ±0.05 on exponents; 0.549 vs 0.5 passes, 0.551 fails.
-    assert Claim.exponent("e", "ζ", 0.5, 0.549).passed and not Claim.exponent("e", "ζ", 0.5, 0.551).passed
-    assert Claim.exponent("e", "ζ", 0.5, 0.55).tol == EXPONENT_TOLERANCE
-    # A wider band only with a stated, measured finite-size correction: tol = 0.05 + correction.
-    widened = Claim.exponent("e", "ζ", 0.5, 0.57, correction=0.03, note="local slopes vs 1/log T: drift 0.03")
-    assert widened.passed and widened.tol == pytest.approx(0.08)
-    with pytest.raises(ValueError, match="how it was measured"):
-        Claim.exponent("e", "ζ", 0.5, 0.57, correction=0.03)
-    record = Claim.exponent("e", "ζ", 0.5, 0.52).as_dict()
-    with pytest.raises(ValueError, match="the rule is"):
-        Claim.from_dict({**record, "tol": 0.1})  # an exponent claim cannot loosen its own band
-    assert Claim.from_dict(record) == Claim.exponent("e", "ζ", 0.5, 0.52)
-
-
-def test_sanity_checks_round_trip_as_their_own_category():
-    s = SanityCheck.at_most("e", "optimum / feasible baseline", 1.0, 0.9, note="baseline is feasible")
-    back = Claim.from_dict(json.loads(json.dumps(s.as_dict())))
-    assert isinstance(back, SanityCheck) and back == s and back.is_sanity and back.as_dict()["category"] == "sanity"
-    assert Claim.from_dict(asdict(s)) == s  # dataclasses.asdict carries the category as well
-    assert type(Claim.from_dict(Claim.at_most("e", "c", 1.0, 0.9).as_dict())) is Claim
-    with pytest.raises(ValueError, match="not an exponent claim"):
-        SanityCheck("e", "c", 0.5, 0.5, "within", 0.05, is_exponent=True)
-    table = claims_markdown([Claim.within("e", "c", 0.5, 0.52, 0.05), s])
-    assert "| e | optimum / feasible baseline | 1 | 0.9 | ≤ 1 | ok | baseline is feasible |" in table
-    assert table.index("Sanity checks") > table.index("| e | c |")
 
 
 def test_registry_validates_names_and_budgets():
@@ -285,11 +216,6 @@ def test_formulas_written_once_per_theory_version(tmp_path, monkeypatch):
     assert f"Derived formulas ({len(entries)})" in page and page.count("<math display='block'>") == len(entries)
     assert "<mfrac>" in page and "\\frac" not in page
 
-
-def test_markdown_table_html_renders_pipe_tables():
-    out = markdown_table_html("intro <b>\n| a | b |\n|---|---|\n| 1 | 2 |")
-    assert "<p>intro &lt;b&gt;</p>" in out and "<th>a</th>" in out and "<td>2</td>" in out
-    assert out.count("<tr>") == 2, "the |---| separator row is not a table row"
 
 
 def test_docs_budget_table_lists_every_experiment_with_its_budget():
@@ -625,22 +551,6 @@ def test_report_html_renders_tex_and_links_every_data_file(registered, tmp_path)
         assert f"[{Path(rel).name}]({rel})" in md and f"<a href='{rel}'>{Path(rel).name}</a>" in page
     assert "<a href='formulas.tex'>formulas.tex</a>" in page
 
-
-def test_tex_rendering_of_text_and_formulas():
-    from lrwb.app.report import tex_text_html, tex_to_mathml
-
-    assert tex_text_html("L* ∝ C^{-e}, (1 − z/N)^{2β−1}, λ_{j^{2}}, T^2 <x>") == (
-        "L* ∝ C<sup>-e</sup>, (1 − z/N)<sup>2β−1</sup>, λ<sub>j<sup>2</sup></sub>, T<sup>2</sup> &lt;x&gt;")
-    assert tex_text_html("plrf_fig2 and a_b stay names") == "plrf_fig2 and a_b stay names"
-    assert tex_text_html("unbalanced ^{ brace") == "unbalanced ^{ brace"
-    assert tex_to_mathml(r"\zeta_T^{\mathrm{power}} \asymp") == (
-        "<math><mrow><msubsup><mi>ζ</mi><mi>T</mi><mrow><mi mathvariant='normal'>power</mi></mrow></msubsup>"
-        "<mo>≍</mo></mrow></math>")
-    assert "<mfrac><mrow><mi>η</mi></mrow><mrow><mi>B</mi></mrow></mfrac>" in tex_to_mathml(r"\tfrac{\eta}{B}")
-    assert tex_text_html("sum_{k>N} k^-a. N^-(a-1)") == "sum<sub>k&gt;N</sub> k<sup>-a</sup>. N^-(a-1)"
-    assert "<mo stretchy='false'>(</mo>" in tex_to_mathml("e(t)")  # TeX's parentheses do not grow
-    assert tex_to_mathml(r"\unknowncmd x") == "<math><mrow><mtext>\\unknowncmd</mtext><mi>x</mi></mrow></math>"
-    assert "<script" not in tex_text_html("$<script>$ <script>")
 
 
 def test_readme_examples_do_not_overwrite_each_others_files():

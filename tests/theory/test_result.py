@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import sympy as sp
 
 from lrwb.theory import params as P
 from lrwb.theory.result import NotApplicable, Regime, Registry, Result
