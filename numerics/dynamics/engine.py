@@ -28,7 +28,7 @@ from lrwb.numerics.dynamics.curve import LossCurve, ModeHistory
 from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR, DynamicsProblem, check_on_divergence
 from lrwb.numerics.stability import DivergenceError, momentum_stability_bound, stability_bound
 
-__all__ = ["Engine", "EngineResult", "solve", "divergence_message"]
+__all__ = ["Engine", "EngineResult", "solve", "divergence_message", "run_kernels", "first_blowup", "fill_after"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,17 @@ def run_kernels(problem: DynamicsProblem, *, sgd_loss, sgd_parts, momentum, part
     if record_modes:
         modes = ModeHistory(*hist)
     return EngineResult.from_parts(problem, bias, variance, diverged_step, parts=parts, modes=modes)
+
+
+def first_blowup(total: np.ndarray, threshold: float) -> np.ndarray:
+    """Per schedule, the first index t with total[t] non-finite or above ``threshold`` (−1 if none)."""
+    bad = ~(total <= threshold)  # True for NaN too
+    return np.where(bad.any(axis=1), bad.argmax(axis=1), -1).astype(np.int64)
+
+
+def fill_after(diverged_step: np.ndarray, *arrays) -> None:
+    """+inf from each schedule's divergence step on (axis 1 is the step axis)."""
+    for s in np.flatnonzero(diverged_step >= 0):
+        for arr in arrays:
+            if arr is not None:
+                arr[s, diverged_step[s]:] = np.inf

@@ -19,10 +19,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from lrwb.numerics.dynamics.engine import EngineResult, run_kernels
+from lrwb.numerics.dynamics.engine import EngineResult, fill_after, first_blowup, run_kernels
 from lrwb.numerics.dynamics.problem import DynamicsProblem
 
-__all__ = ["NumpyEngine", "first_blowup", "fill_after"]
+__all__ = ["NumpyEngine"]
 
 
 class NumpyEngine:
@@ -34,20 +34,6 @@ class NumpyEngine:
         """Bias/variance (``parts`` or ``record_modes``) or the loss alone; momentum when ``problem`` has it."""
         return run_kernels(problem, sgd_loss=_sgd_loss_numpy, sgd_parts=_sgd_parts_numpy, momentum=_momentum_numpy,
                            parts=parts, record_modes=record_modes)
-
-
-def first_blowup(total: np.ndarray, threshold: float) -> np.ndarray:
-    """Per schedule, the first index t with total[t] non-finite or above ``threshold`` (−1 if none)."""
-    bad = ~(total <= threshold)  # True for NaN too
-    return np.where(bad.any(axis=1), bad.argmax(axis=1), -1).astype(np.int64)
-
-
-def fill_after(diverged_step: np.ndarray, *arrays) -> None:
-    """+inf from each schedule's divergence step on (axis 1 is the step axis)."""
-    for s in np.flatnonzero(diverged_step >= 0):
-        for arr in arrays:
-            if arr is not None:
-                arr[s, diverged_step[s]:] = np.inf
 
 
 def _sgd_parts_numpy(lam, lam2, squared_mean0, lr, inv_batch, noise, threshold, record):

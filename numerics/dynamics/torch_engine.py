@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from lrwb.numerics.backends import import_torch, torch_device
-from lrwb.numerics.dynamics.engine import EngineResult
+from lrwb.numerics.dynamics.engine import EngineResult, fill_after, first_blowup
 from lrwb.numerics.dynamics.problem import DynamicsProblem
 
 __all__ = ["TorchEngine", "sgd_loss_torch", "DTYPES"]
@@ -90,8 +90,6 @@ def sgd_loss_torch(lam, second0, lr, inv_batch, noise: float, threshold: float, 
             loss[t + 1] = second @ lam_t
             total = loss[t + 1][:, None]
     out = loss.T.to(torch.float64).cpu().numpy()
-    bad = ~(out <= threshold)
-    diverged_step = np.where(bad.any(axis=1), bad.argmax(axis=1), -1).astype(np.int64)
-    for s in np.flatnonzero(diverged_step >= 0):
-        out[s, diverged_step[s]:] = np.inf
+    diverged_step = first_blowup(out, threshold)
+    fill_after(diverged_step, out)
     return out, diverged_step

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lrwb.numerics.dynamics import engine as engine_module
-from lrwb.numerics.dynamics.engine import Engine, EngineResult, solve
+from lrwb.numerics.dynamics.engine import Engine, EngineResult, fill_after, first_blowup, solve
 from lrwb.numerics.dynamics.expected import ENGINES, HAVE_NUMBA, expected_loss
 from lrwb.numerics.dynamics.numpy_engine import NumpyEngine
 from lrwb.numerics.dynamics.problem import DynamicsProblem
@@ -84,3 +84,14 @@ def test_parts_computed_for_the_history_are_dropped_when_not_asked():
     problem = DynamicsProblem.build(SPEC, LR[0], batch=2)
     curve = solve(NumpyEngine(), problem, parts=False, record_modes=True)
     assert curve.bias is None and curve.variance is None and curve.modes is not None
+
+
+def test_first_blowup_sees_nan_inf_and_the_threshold():
+    total = np.array([[1.0, 2.0, 3.0], [1.0, np.nan, 1.0], [1.0, 1.0, np.inf], [1.0, 11.0, 1.0]])
+    assert first_blowup(total, 10.0).tolist() == [-1, 1, 2, 1]
+
+
+def test_fill_after_writes_inf_from_the_step_on_and_skips_none():
+    a = np.zeros((2, 4))
+    fill_after(np.array([-1, 2]), a, None)
+    assert a[0].tolist() == [0.0] * 4 and a[1].tolist() == [0.0, 0.0, np.inf, np.inf]
