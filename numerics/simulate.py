@@ -238,7 +238,7 @@ def _divergence_check(spectrum: Spectrum, sigma: float, lr: np.ndarray, batch: n
     Diverged = a non-finite loss, or a mean excess loss above ``DIVERGENCE_FACTOR`` × (initial loss + σ²),
     the criterion of the exact engine (:mod:`lrwb.numerics.dynamics.expected`). Checked at the recorded steps.
     """
-    from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR
+    from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR  # on use: `import simulate` stays free of numba
 
     reference = spectrum.initial_loss() + sigma**2
     limit = DIVERGENCE_FACTOR * reference if reference > 0 else math.inf
