@@ -86,7 +86,6 @@ TEST_EXEMPT: dict[str, str] = {
     # NOT tested yet (new in this issue): the conv helper owns it; delete this line with its test module
     "lrwb.numerics.conventions": "none yet (conv)",
     "lrwb.numerics.dynamics.numba_kernels": "tests/numerics/dynamics/test_expected.py (numba vs numpy backends)",
-    "lrwb.numerics.resources": "tests/numerics/dynamics/test_interruptible.py",
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import subprocess
 import sys
@@ -39,6 +38,5 @@ def test_importing_the_package_imports_no_module_of_it():
     assert out.strip() == "[]"
 
 
-def test_docstring_examples_run():
-    result = doctest.testmod(package)
-    assert result.attempted >= 1 and result.failed == 0
+def test_the_package_docstring_carries_an_example():  # tests/test_doctests.py runs it
+    assert ">>>" in package.__doc__
