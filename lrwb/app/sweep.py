@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from lrwb.experiments.claims import EXPONENT_TOLERANCE
+from lrwb.numerics.conventions import EXPONENT_TOLERANCE
 from lrwb.numerics.io import atomic_write, save_figure, write_csv
 from lrwb.numerics.analysis.phase_diagram import (QUANTITIES, RECORD_VERSION, THEORY_NAMES, GridPoint, SweepSettings,
                                     check_point, derived_exponents, estimated_cost, evaluate_point,
