@@ -74,7 +74,7 @@ SOURCE = "Li et al. 2025 (FSL), Fig. 1 left; fsl.md §2, §6"
 S, BETA = 0.5, 4.0
 FEATURES = 20
 SIGMA = DEFAULTS.sigma
-BATCH = 1  # the FSL paper's Fig. 1 uses B = 1 (not the PLRF default 5)
+BATCH = 1  # not the PLRF default 5: this figure's FSL setting, B = 1 (module docstring)
 PEAK = 0.08
 #: LR levels of the ratio bands, as ‖K‖₁ ≈ η·tr H/(2B) (conventions.md's small-η form).
 KERNEL_NORMS = {"small": 0.045, "moderate": 0.1, "large": 0.2}

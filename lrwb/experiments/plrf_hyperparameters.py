@@ -44,7 +44,8 @@ SIZES = {"quick": (10.0, 40.0, 5), "full": (8.0, 48.0, 9)}
 EXPONENTS = {"compute easy": (DEFAULTS.a, DEFAULTS.b), "compute hard": (1.5, 3.0), "easy": (DEFAULTS.a, DEFAULTS.b),
              "hard": (DEFAULTS.a, 5.0),
              "anneal": (1.5, 3.0)}
-CONSTANTS = {"sigma": DEFAULTS.sigma, "B": 1.0, "eta_max": DEFAULTS.eta_max}  # B = 1, not the default 5: this check's stated constants
+# B = 1, not the default 5: this check's stated constants (module docstring); σ and η_max are the defaults
+CONSTANTS = {"sigma": DEFAULTS.sigma, "B": 1.0, "eta_max": DEFAULTS.eta_max}
 
 
 def plrf_specs() -> list[CheckSpec]:

@@ -20,7 +20,8 @@ up to X = 10^{40} neither overflow nor underflow. Then, per registered hyper-par
 - the data size D* = C/M* of a compute-limited cell.
 
 The fitted exponent is compared with the derived one (±0.05, ``conventions.md``) by the experiments
-(``lrwb.experiments.hyperparameter_checks``: the verdicts, the table and its files). Only SciPy/NumPy here; ``theory`` provides the problems and the derived exponents.
+(``lrwb.experiments.hyperparameter_checks``: the verdicts, the table and its files). Only SciPy/NumPy here;
+``theory`` provides the problems and the derived exponents.
 """
 
 from __future__ import annotations
