@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from lrwb.numerics.analysis import slopes
-from lrwb.numerics.conventions import EXPONENT_TOLERANCE
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
 
 __all__ = [
     "remaining_intrinsic_time",
@@ -67,7 +67,7 @@ def fit_loss_exponent(horizons, final_losses) -> float:
     return fit_scaling(horizons, final_losses)
 
 
-def anneal_start(lr, eta_max: float = 1.0, level: float = 0.5) -> int:
+def anneal_start(lr, eta_max: float = DEFAULTS.eta_max, level: float = 0.5) -> int:
     """t_s = the last step t with η_t ≥ level·η_max (−1 if there is none)."""
     arr = np.asarray(lr, dtype=float)
     if arr.ndim != 1 or arr.size == 0:
@@ -109,7 +109,7 @@ def is_resolved(slopes, tolerance: float = EXPONENT_TOLERANCE) -> bool:
     return bool(np.ptp(upper) <= tolerance)
 
 
-def anneal_stationarity_exponent(lr, eta_max: float = 1.0, level: float = 0.5) -> float:
+def anneal_stationarity_exponent(lr, eta_max: float = DEFAULTS.eta_max, level: float = 0.5) -> float:
     """κ: slope of log η_t against log u_t (u_t = Σ_{s≥t} η_s) over 1 ≤ u_t ≤ u_{t_s}, inside the anneal."""
     arr = np.asarray(lr, float)
     u = np.cumsum(arr[::-1])[::-1]
