@@ -53,6 +53,7 @@ from scipy.optimize import nnls
 from lrwb.numerics.dynamics.expected import expected_loss
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck
+from lrwb.numerics.conventions import DEFAULTS, FSL_EXACT_RELATIVE, MONTE_CARLO_SE
 from lrwb.numerics.fsl.engine import fsl_curve, fsl_spectrum, intrinsic_times, mode_sum_model, power_law_model
 from lrwb.numerics.io import atomic_write, save_figure, write_csv
 from lrwb.numerics.schedules import parse_schedule
@@ -72,14 +73,14 @@ NAME = "fsl_fig1"
 SOURCE = "Li et al. 2025 (FSL), Fig. 1 left; fsl.md §2, §6"
 S, BETA = 0.5, 4.0
 FEATURES = 20
-SIGMA = 0.5
-BATCH = 1
+SIGMA = DEFAULTS.sigma
+BATCH = 1  # not the PLRF default 5: this figure's FSL setting, B = 1 (module docstring)
 PEAK = 0.08
 #: LR levels of the ratio bands, as ‖K‖₁ ≈ η·tr H/(2B) (conventions.md's small-η form).
 KERNEL_NORMS = {"small": 0.045, "moderate": 0.1, "large": 0.2}
 #: conventions.md: FSL vs exact within 5% where ‖K‖₁ ≤ 0.05; MC vs exact within 4 SE.
-FSL_TOLERANCE = 0.05
-MC_SIGMAS = 4.0
+FSL_TOLERANCE = FSL_EXACT_RELATIVE
+MC_SIGMAS = MONTE_CARLO_SE
 #: Tolerance of exact/FSL at the end of the constant LR against the derived end ratio (the Neumann factor
 #: 1/(1 − R) with the step-kernel drift R_exact vs R_FSL, :func:`predicted_end_ratio`), at ‖K‖₁ ≈ 0.1 and 0.2:
 #: 1% — the formula holds the slowly varying forcing δ + e(t) constant over the kernel's memory (≈ 1/(2ηλ_1)

@@ -31,17 +31,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lrwb.experiments import experiment
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim
+from lrwb.experiments.claims import Claim
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
+from lrwb.numerics.analysis.slopes import log_slope, loglog_slope
 from lrwb.numerics.fsl.table1 import PHASE_EXPONENTS
-from lrwb.numerics.analysis.hyperparameters import (CheckResult, CheckSpec, checks_markdown, claim_note, derived_exponent,
-                                      log_sizes, run_checks, write_checks)
+from lrwb.experiments.hyperparameter_checks import checks_markdown, claim_note, write_checks
+from lrwb.numerics.analysis.hyperparameters import CheckResult, CheckSpec, derived_exponent, log_sizes, run_checks
 
 __all__ = ["SIZES", "SIGMA", "fsl_specs", "EngineCheck", "engine_checks", "HyperResult", "fsl_hyperparameters"]
 
 NAME = "fsl_hyperparameters"
 #: sizes X (D, C or N) as log10 (start, stop, points)
 SIZES = {"quick": (10.0, 40.0, 5), "full": (8.0, 48.0, 9)}
-SIGMA = 0.5
+SIGMA = DEFAULTS.sigma
 #: registry prefix → (decision attribute of lrwb.theory.fsl, kind, what)
 _PREFIXES = {
     "fsl_opt_gamma_": ("gamma", None, "peak gamma = eta/B"),
@@ -111,12 +113,9 @@ class EngineCheck:
     @property
     def trend(self) -> tuple[float, float]:
         """(slope over the lower half of the sizes, slope over the upper half): where a miss is heading."""
-        import numpy as np
-
-        lx = np.log(self.sizes)
-        y = np.log(self.values) - self.log_power * np.log(lx)
-        half = (len(lx) + 1) // 2
-        return (float(np.polyfit(lx[:half], y[:half], 1)[0]), float(np.polyfit(lx[-half:], y[-half:], 1)[0]))
+        half = (len(self.sizes) + 1) // 2
+        return (loglog_slope(self.sizes, self.values, log_power=self.log_power, mask=slice(None, half)),
+                loglog_slope(self.sizes, self.values, log_power=self.log_power, mask=slice(-half, None)))
 
 
 #: registry prefix → (attribute of lrwb.numerics.fsl.table1.Optimum, what, transform of log value: X/v for D*)
@@ -167,8 +166,7 @@ def engine_checks(cells=None, *, points: int | None = None) -> list[EngineCheck]
                 logs = np.log([float(getattr(o, attribute)) for o in cell.optima])
                 if complement:
                     logs = np.log(sizes) - logs
-                lx = np.log(sizes)
-                fitted = float(np.polyfit(lx, logs - log_power * np.log(lx), 1)[0])
+                fitted = log_slope(sizes, logs, log_power=log_power)
                 label = f"FSL engine: {family}, {limit}-limited, {phase} (s={s_value:g}, β={beta_value:g})"
                 out.append(EngineCheck(name, label, what, derived, log_power, fitted, tuple(sizes.tolist()),
                                        tuple(float(math.exp(v)) for v in logs)))

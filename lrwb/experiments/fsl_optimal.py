@@ -46,9 +46,11 @@ from pathlib import Path
 import numpy as np
 
 from lrwb.numerics.analysis.asymptotics import asymptotic_exponent, extrapolate_values
+from lrwb.numerics.analysis.slopes import loglog_slope
 from lrwb.numerics.control.lr import optimal_schedules as exact_optimal_schedules
 from lrwb.experiments import experiment
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck
+from lrwb.experiments.claims import Claim, SanityCheck
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
 from lrwb.numerics.fsl.engine import power_law_model
 from lrwb.numerics.fsl.optimal import (OptimalSchedule, fixed_shape_loss, optimal_schedules,
                                   stationarity_exponent)
@@ -64,9 +66,9 @@ NAME = "fsl_optimal"
 SOURCE = "Li et al. 2026 (optimal schedules under the FSL); fsl.md §4"
 #: (s, β) per phase (β = 2: boundary s = 1/2)
 PHASES = {"easy": (1.0, 2.0), "hard": (0.3, 2.0)}
-SIGMA = 0.5
+SIGMA = DEFAULTS.sigma
 #: the exact side: PLRF Fig. 2 defaults (conventions.md)
-EXACT = {"features": 1000, "sigma": 0.5, "batch": 5.0, "eta_max": 1.0}
+EXACT = {"features": DEFAULTS.features, "sigma": DEFAULTS.sigma, "batch": DEFAULTS.batch, "eta_max": DEFAULTS.eta_max}
 SHAPE_EXPONENTS = (1.0, 3.0)
 #: name -> (κ, floor); "power" has κ = 2β − 1 (filled in from the registry)
 SHAPES = {"floor": (1.0, 0.1), "linear": (1.0, 0.0), "cosine_tail": (2.0, 0.0), "power": (None, 0.0)}
@@ -141,7 +143,7 @@ def plrf_parameters(s: float, beta: float) -> tuple[float, float]:
 
 def _fit(x, y) -> float:
     """−slope of log y against log x (least squares)."""
-    return float(-np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+    return -loglog_slope(x, y)
 
 
 def _limit(x, y, *, sign: float = -1.0) -> tuple[float, str]:
@@ -175,7 +177,7 @@ def offset_decay_exponent(lr, beta: float, lo: float = 0.05, hi: float = 0.7) ->
     sel = (np.arange(n) >= int(np.argmax(lr))) & (lr > lo * peak) & (lr < hi * peak)
     if sel.sum() < 3:
         return float("nan"), w0 / n
-    return float(np.polyfit(np.log(w[sel] + w0), np.log(lr[sel]), 1)[0]), w0 / n
+    return loglog_slope(w + w0, lr, mask=sel), w0 / n
 
 
 def decay_exponent_limit(offsets, fits) -> tuple[float, str]:

@@ -25,7 +25,9 @@ Checks per (limit, phase) besides the per-cell exponents (claims):
   Gain`), or the last one when they show no curvature.
 
 Outputs (``fsl_table1``): ``fsl_table1.md``, ``fsl_table1_exponents.csv`` (the table), ``fsl_table1.csv``
-(every optimum), ``fsl_table1.png``/``.pdf``.
+(every optimum), ``fsl_table1.png``/``.pdf``. The verdicts of the table (:func:`passes`, :func:`all_pass`,
+:func:`table_markdown`, :func:`exponents_csv`) and its files (:func:`write_table1`, :func:`run_table1`, which
+``lrwb fsl table1`` uses) live here; :mod:`lrwb.numerics.fsl.table1` computes the numbers.
 """
 
 from __future__ import annotations
@@ -38,9 +40,13 @@ import numpy as np
 
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck
-from lrwb.numerics.fsl.table1 import TOLERANCE, Table1, build_table1, write_table1
+from lrwb.numerics.conventions import EXPONENT_TOLERANCE
+from lrwb.numerics.fsl import table1 as numerics_table1  # build_table1 through the module: patchable in tests
+from lrwb.numerics.fsl.table1 import Cell, Table1
+from lrwb.numerics.io import atomic_write, csv_text
 
-__all__ = ["QUICK_CELLS", "Table1Result", "fsl_table1"]
+__all__ = ["QUICK_CELLS", "Table1Result", "fsl_table1", "passes", "all_pass", "table_markdown", "exponents_csv",
+           "write_table1", "run_table1"]
 
 NAME = "fsl_table1"
 SOURCE = "Li et al. 2025 (FSL), Table 1; fsl.md §3"
@@ -87,7 +93,71 @@ class Table1Result:
 
     def markdown(self) -> str:
         timing = ", ".join(f"{c.family}/{c.limit}/{c.phase} {c.seconds:.1f} s" for c in self.table.cells)
-        return self.table.markdown() + f"\n\nOptimisation time per cell: {timing}."
+        return table_markdown(self.table) + f"\n\nOptimisation time per cell: {timing}."
+
+
+# ---------------------------------------------------------------------------------------------------
+# the table's verdicts and files (the numbers are lrwb.numerics.fsl.table1's)
+# ---------------------------------------------------------------------------------------------------
+def passes(cell: Cell) -> bool:
+    """|fitted − derived rate| ≤ :data:`lrwb.numerics.conventions.EXPONENT_TOLERANCE` (Table-1 exponents ±0.05)."""
+    return abs(cell.fitted_rate - cell.derived_rate) <= EXPONENT_TOLERANCE
+
+
+def all_pass(table: Table1) -> bool:
+    """Whether every cell's rate :func:`passes`."""
+    return all(passes(c) for c in table.cells)
+
+
+def table_markdown(table: Table1) -> str:
+    """The table: derived vs fitted rate per cell with its verdict, then claim (iii) per (limit, phase)."""
+    lines = ["| schedule | limit | phase | s | beta | derived rate | log power | fitted (log-corrected) | raw slope | |Δ| ≤ 0.05 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in table.cells:
+        lines.append(f"| {c.family} | {c.limit} | {c.phase} | {c.s:g} | {c.beta:g} | {c.derived_rate:.4f} | "
+                     f"{c.derived_log_power:.4f} | {c.fitted_rate:.4f} | {c.raw_rate:.4f} | "
+                     f"{'pass' if passes(c) else 'FAIL'} ({abs(c.fitted_rate - c.derived_rate):.3f}) |")
+    if table.gains:
+        lines += ["", "| claim (iii) | limit | phase | sizes | E_exp/E_WSD (first → last) | local log powers | "
+                  "measured log power | derived | |Δ| ≤ 0.05 |", "|---|---|---|---|---|---|---|---|---|"]
+        for g in table.gains:
+            lines.append(f"| WSD beats exp | {g.limit} | {g.phase} | {g.sizes[0]:.0e}…{g.sizes[-1]:.0e} | "
+                         f"{g.ratio[0]:.3f} → {g.ratio[-1]:.3f} | "
+                         + ", ".join(f"{v:.3f}" for v in g.extrapolation.slopes)
+                         + f" | {g.measured:.3f} | {g.derived:.3f} | "
+                         f"{'pass' if abs(g.measured - g.derived) <= EXPONENT_TOLERANCE else 'FAIL'} |")
+    return "\n".join(lines)
+
+
+def exponents_csv(table: Table1) -> str:
+    """The table itself: derived vs fitted rate per cell, with the tolerance and the verdict."""
+    header = ["family", "limit", "phase", "s", "beta", "registry_name", "derived_rate", "derived_log_power",
+              "fitted_rate", "raw_rate", "abs_diff", "tolerance", "passed", "sizes", "size_min", "size_max",
+              "seconds"]
+    return csv_text(header, [(c.family, c.limit, c.phase, c.s, c.beta, c.result_name, c.derived_rate,
+                              c.derived_log_power, c.fitted_rate, c.raw_rate, abs(c.fitted_rate - c.derived_rate),
+                              EXPONENT_TOLERANCE, passes(c), len(c.optima), min(o.size for o in c.optima),
+                              max(o.size for o in c.optima), round(c.seconds, 3)) for c in table.cells])
+
+
+def write_table1(table: Table1, out_dir, prefix: str = "table1") -> list[Path]:
+    """``PREFIX.md`` (the table), ``PREFIX.csv`` (every optimum), ``PREFIX_exponents.csv`` (derived vs fitted)
+    and ``PREFIX.png``/``.pdf`` (optimal final loss against D or C, one panel per cell)."""
+    out = Path(out_dir)
+    paths = [out / f"{prefix}.md", out / f"{prefix}.csv", out / f"{prefix}_exponents.csv"]
+    for path, text in zip(paths, (table_markdown(table) + "\n", table.csv(), exponents_csv(table))):
+        with atomic_write(path) as handle:
+            handle.write(text)
+    figures = [out / f"{prefix}.png", out / f"{prefix}.pdf"]
+    numerics_table1.plot_table1(table, figures)
+    return paths + figures
+
+
+def run_table1(out_dir, *, size: str = "ci", cells=None, points: int | None = None, prefix: str = "table1") -> Table1:
+    """Build the table (:func:`lrwb.numerics.fsl.table1.build_table1`) and write it (:func:`write_table1`)."""
+    table = numerics_table1.build_table1(size=size, cells=cells, points=points)
+    write_table1(table, out_dir, prefix)
+    return table
 
 
 @experiment(NAME, title="Table 1: optimal final-loss exponents of constant, exp-decay and WSD schedules",
@@ -98,7 +168,7 @@ def fsl_table1(out_dir, quick: bool = True, *, cells=None, points: int | None = 
     if cells is None:
         cells = QUICK_CELLS if quick else None
     start = time.perf_counter()
-    table = build_table1(size="quick" if quick else "ci", cells=cells, points=points)
+    table = numerics_table1.build_table1(size="quick" if quick else "ci", cells=cells, points=points)
     runtime = time.perf_counter() - start
     files = write_table1(table, Path(out_dir), prefix=NAME)
     return Table1Result(table, runtime, tuple(str(p) for p in files))

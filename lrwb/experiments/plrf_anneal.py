@@ -52,7 +52,8 @@ import sympy as sp
 
 from lrwb.numerics.control.lr import OptimalSchedule, optimal_schedules
 from lrwb.experiments import experiment
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim
+from lrwb.experiments.claims import Claim
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
 from lrwb.numerics.analysis.exponents import (anneal_start, anneal_stationarity_exponent, fit_with_error, is_resolved,
                                  local_slopes)
 from lrwb.numerics.io import atomic_write, save_figure
@@ -73,19 +74,14 @@ __all__ = [
     "AnnealResult",
     "HORIZON_RANGES",
     "anneal_horizons",
-    "anneal_start",
-    "fit_with_error",
-    "local_slopes",
-    "is_resolved",
     "compute_ladder",
     "length_fits",
-    "anneal_stationarity_exponent",
     "plrf_anneal",
 ]
 
-SIGMA = 0.5
-BATCH = 5
-ETA_MAX = 1.0
+SIGMA = DEFAULTS.sigma
+BATCH = DEFAULTS.batch
+ETA_MAX = DEFAULTS.eta_max
 #: t_s = last step with η ≥ level·η_max; 0.5 is the definition (conventions.md), 0.9 the spec's second level.
 LEVELS = (0.5, 0.9)
 

@@ -44,6 +44,7 @@ from lrwb.numerics.control.batch import OptimalBatchSchedule, derived_batch_ramp
 from lrwb.numerics.dynamics.expected import expected_loss
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.io import save_figure, write_csv
 from lrwb.numerics.spectra import power_law_spectrum
 from lrwb.theory.results import registry
@@ -66,11 +67,11 @@ __all__ = [
     "plrf_batch_ramp",
 ]
 
-A = 3.5
-B_EXPONENT = 2.0
-FEATURES = 1000
-SIGMA = 0.5
-ETA_MAX = 1.0
+A = DEFAULTS.a
+B_EXPONENT = DEFAULTS.b
+FEATURES = DEFAULTS.features
+SIGMA = DEFAULTS.sigma
+ETA_MAX = DEFAULTS.eta_max
 BATCH_MIN = 1.0
 #: t/T range of the exponent fit: leaves out the early steps (large initial loss ⇒ large SGD noise, a bump in
 #: B_t) and the last 10% (the discrete end of the ramp).

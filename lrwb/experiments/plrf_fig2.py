@@ -29,7 +29,9 @@ import numpy as np
 from lrwb.numerics.control.lr import BaselineSchedule, OptimalSchedule, best_constant, best_power_law, optimal_schedules
 from lrwb.numerics.dynamics.expected import expected_loss
 from lrwb.experiments import experiment
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim
+from lrwb.experiments.claims import Claim
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
+from lrwb.numerics.analysis.exponents import fit_loss_exponent
 from lrwb.numerics.io import atomic_write, save_figure, write_csv
 from lrwb.numerics.spectra import Spectrum, power_law_spectrum
 from lrwb.theory.results import registry
@@ -47,17 +49,16 @@ __all__ = [
     "Fig2Result",
     "fig2_horizons",
     "compute_phase",
-    "fit_loss_exponent",
     "exponent_rows",
     "plrf_fig2",
 ]
 
-A = 3.5
-PHASES = {"easy": 2.0, "hard": 5.0}
-FEATURES = 1000
-SIGMA = 0.5
-BATCH = 5
-ETA_MAX = 1.0
+A = DEFAULTS.a
+PHASES = {"easy": DEFAULTS.b, "hard": 5.0}  # the easy row is the defaults; the hard row b = 5
+FEATURES = DEFAULTS.features
+SIGMA = DEFAULTS.sigma
+BATCH = DEFAULTS.batch
+ETA_MAX = DEFAULTS.eta_max
 #: schedule family → the registry result holding its loss exponent ζ_T.
 THEORY_NAMES = {
     "optimal": "zeta_T_optimal_schedule",
@@ -146,18 +147,6 @@ def compute_phase(phase: str, a: float, b: float, horizons, *, features: int = F
     constant = tuple(best_constant(spectrum, t, **kw) for t in horizons)
     power = tuple(best_power_law(spectrum, t, **kw) for t in horizons)
     return PhaseRun(phase, float(a), float(b), horizons, optimal, constant, power)
-
-
-def fit_loss_exponent(horizons, final_losses) -> float:
-    """ζ = −slope of the least-squares line through (log T, log L_T)."""
-    x = np.log(np.asarray(horizons, dtype=float))
-    y = np.asarray(final_losses, dtype=float)
-    if x.shape != y.shape or x.size < 2:
-        raise ValueError(f"need >= 2 matching horizons and losses, got shapes {x.shape} and {y.shape}")
-    if not np.all(np.isfinite(y) & (y > 0)):
-        bad = int(np.flatnonzero(~(np.isfinite(y) & (y > 0)))[0])
-        raise ValueError(f"final_losses[{bad}] = {float(y[bad])!r} must be finite and > 0 to fit in log-log")
-    return float(-np.polyfit(x, np.log(y), 1)[0])
 
 
 def exponent_rows(run: PhaseRun, tolerance: float = EXPONENT_TOLERANCE) -> tuple[ExponentRow, ...]:

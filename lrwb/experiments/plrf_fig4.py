@@ -55,7 +55,9 @@ from scipy import special
 
 from lrwb.numerics.control.lr import optimal_schedule, rescale_schedule
 from lrwb.experiments import experiment
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim
+from lrwb.experiments.claims import Claim
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
+from lrwb.numerics.analysis.slopes import loglog_slope
 from lrwb.numerics.io import save_figure, write_csv
 from lrwb.numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum, random_feature_spectrum
 from lrwb.theory import params as P
@@ -92,9 +94,9 @@ __all__ = [
 
 #: phase → (a, b): easy b < a, hard b > a (the paper's Fig. 4).
 PHASES = {"easy": (2.0, 1.5), "hard": (1.5, 2.0)}
-SIGMA = 0.5
-BATCH = 5
-ETA_MAX = 1.0
+SIGMA = DEFAULTS.sigma
+BATCH = DEFAULTS.batch
+ETA_MAX = DEFAULTS.eta_max
 #: shortest horizon solved: below ~10 steps "T" is no longer a training run and the envelope there is noise.
 MIN_STEPS = 10
 #: conventions.md (Tolerances): fitted loss exponents vs derived ±0.05.
@@ -373,12 +375,11 @@ def isoflop_frontier(phase: str, a: float, b: float, computes, features_grid, *,
 
 def fit_exponent(computes, values) -> float:
     """Slope of the least-squares line through (log C, log value), over the finite values."""
-    x = np.log(np.asarray(computes, float))
     y = np.asarray(values, float)
     ok = np.isfinite(y) & (y > 0)
     if ok.sum() < 2:
         raise ValueError(f"need >= 2 finite positive values to fit an exponent, got {int(ok.sum())}")
-    return float(np.polyfit(x[ok], np.log(y[ok]), 1)[0])
+    return loglog_slope(computes, y, mask=ok)
 
 
 def exponent_rows(frontier: Frontier) -> tuple[ExponentRow, ExponentRow]:

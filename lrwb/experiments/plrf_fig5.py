@@ -16,7 +16,7 @@ objective J = L_T + κΣ(Δη)² + κΣ(Δβ_A)² in the authors' box (η, β_A)
   horizon's SGD-only optimum, so its objective never exceeds the SGD-only one.
 
 Schedules are reported in heavy-ball coordinates (η_HB = ηβ_A, μ = 1 − β_A; ``conventions.md``). The final
-excess loss L_T ∼ T^{−ζ} is fitted by least squares in log-log (:func:`lrwb.experiments.plrf_fig2.
+excess loss L_T ∼ T^{−ζ} is fitted by least squares in log-log (:func:`lrwb.numerics.analysis.exponents.
 fit_loss_exponent`).
 
 Claims (derived values from :func:`lrwb.theory.results.registry`, never typed in):
@@ -59,8 +59,9 @@ import numpy as np
 from lrwb.numerics.analysis.asymptotics import asymptotic_exponent
 from lrwb.numerics.control.momentum import OptimalMomentumSchedule, optimal_momentum_schedules
 from lrwb.experiments import experiment
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck
-from lrwb.experiments.plrf_fig2 import fit_loss_exponent
+from lrwb.experiments.claims import Claim, SanityCheck
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
+from lrwb.numerics.analysis.exponents import fit_loss_exponent
 from lrwb.numerics.io import save_figure, write_csv
 from lrwb.numerics.spectra import Spectrum, custom_spectrum, power_law_spectrum
 from lrwb.theory.results import registry
@@ -86,9 +87,9 @@ __all__ = [
     "plrf_fig5",
 ]
 
-BATCH = 4
+BATCH = 4  # the authors' momentum figure uses B = 4, not the default 5
 #: the authors' box (η, β_A) ∈ [0, 1]².
-ETA_MAX = 1.0
+ETA_MAX = DEFAULTS.eta_max
 #: plrf.md §4 (the paper's statement): in the hard phase η sits at the cap for 50–85% of training.
 CAP_FRACTION_RANGE = (0.5, 0.85)
 #: registry result for the easy-phase claim: the joint optimum keeps (a−1)/a.

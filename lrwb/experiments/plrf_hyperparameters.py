@@ -31,8 +31,9 @@ from pathlib import Path
 
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim
-from lrwb.numerics.analysis.hyperparameters import (CheckResult, CheckSpec, checks_markdown, claim_note, log_sizes, run_checks,
-                                      write_checks)
+from lrwb.numerics.conventions import DEFAULTS
+from lrwb.experiments.hyperparameter_checks import checks_markdown, claim_note, write_checks
+from lrwb.numerics.analysis.hyperparameters import CheckResult, CheckSpec, log_sizes, run_checks
 
 __all__ = ["SIZES", "EXPONENTS", "plrf_specs", "PLRFHyperResult", "plrf_hyperparameters"]
 
@@ -40,9 +41,11 @@ NAME = "plrf_hyperparameters"
 #: sizes X (T or C) as log10 (start, stop, points)
 SIZES = {"quick": (10.0, 40.0, 5), "full": (8.0, 48.0, 9)}
 #: (a, b) per setting: Fig. 4's compute-optimal points, the balances' sample points, plrf.md's anneal point
-EXPONENTS = {"compute easy": (3.5, 2.0), "compute hard": (1.5, 3.0), "easy": (3.5, 2.0), "hard": (3.5, 5.0),
+EXPONENTS = {"compute easy": (DEFAULTS.a, DEFAULTS.b), "compute hard": (1.5, 3.0), "easy": (DEFAULTS.a, DEFAULTS.b),
+             "hard": (DEFAULTS.a, 5.0),
              "anneal": (1.5, 3.0)}
-CONSTANTS = {"sigma": 0.5, "B": 1.0, "eta_max": 1.0}
+# B = 1, not the default 5: this check's stated constants (module docstring); σ and η_max are the defaults
+CONSTANTS = {"sigma": DEFAULTS.sigma, "B": 1.0, "eta_max": DEFAULTS.eta_max}
 
 
 def plrf_specs() -> list[CheckSpec]:

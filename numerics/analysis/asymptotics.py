@@ -26,24 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrwb.numerics.analysis.slopes import local_slopes
+
 __all__ = ["Extrapolation", "local_slopes", "extrapolate", "extrapolate_values", "asymptotic_exponent", "MODELS"]
 
 MODELS = ("power", "log")
 #: the grid of correction exponents p scanned by the ``"power"`` model
 _P_GRID = np.linspace(0.05, 2.0, 196)
-
-
-def local_slopes(x, y, *, sign: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
-    """(X̄_i, sign·d log y/d log X between neighbours): ``sign = −1`` gives the decay rate ζ of y ≍ X^{−ζ}."""
-    xs, ys = np.asarray(x, float), np.asarray(y, float)
-    if xs.shape != ys.shape or xs.ndim != 1 or xs.size < 2:
-        raise ValueError(f"x and y must be matching 1-d ladders of >= 2 points, got shapes {xs.shape}, {ys.shape}")
-    if not (np.all(np.isfinite(xs) & (xs > 0)) and np.all(np.isfinite(ys) & (ys > 0))):
-        raise ValueError(f"x = {x!r} and y = {y!r} must be finite and > 0 (log-log slopes)")
-    lx, ly = np.log(xs), np.log(ys)
-    if np.any(np.diff(lx) <= 0):
-        raise ValueError(f"x = {x!r} must be strictly increasing")
-    return np.exp(0.5 * (lx[1:] + lx[:-1])), sign * np.diff(ly) / np.diff(lx)
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,30 @@
 """Exponents read off optimal schedules and horizon ladders, shared by the experiments and the phase-diagram sweep.
 
-- Horizon scaling: ξ = −slope of log value against log T (:func:`fit_scaling`), the slope with its standard
+- Horizon scaling: ξ = −slope of log value against log T (:func:`fit_scaling`; :func:`fit_loss_exponent` is
+  the same fit for ζ of the final loss L_T ≍ T^{−ζ}), the slope with its standard
   error (:func:`fit_with_error`), adjacent-horizon local slopes (:func:`local_slopes`) and whether they have
   settled (:func:`is_resolved`).
 - Inside one schedule: the remaining intrinsic time u_t = Σ_{s≥t} η_s, the stationarity exponent κ of
   η*_t ∝ u_t^κ (:func:`stationarity_exponent` after the peak, :func:`anneal_stationarity_exponent` inside a
   hard-phase anneal) and the anneal start t_s (:func:`anneal_start`).
 
-Moved here unchanged from ``lrwb.experiments.plrf_collapse`` and ``plrf_anneal`` (which re-export them), so
-that ``lrwb.numerics.analysis.phase_diagram`` can use them without one experiment importing another.
+Shared by the experiments (``plrf_collapse``, ``plrf_anneal``, ``plrf_fig1b``, ``plrf_fig2``, ``plrf_fig5``) and
+:mod:`lrwb.numerics.analysis.phase_diagram`, so that no experiment imports another. The slopes themselves are
+:mod:`lrwb.numerics.analysis.slopes`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lrwb.experiments.claims import EXPONENT_TOLERANCE
+from lrwb.numerics.analysis import slopes
+from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE
 
 __all__ = [
     "remaining_intrinsic_time",
     "stationarity_exponent",
     "fit_scaling",
+    "fit_loss_exponent",
     "anneal_start",
     "fit_with_error",
     "local_slopes",
@@ -43,19 +47,27 @@ def stationarity_exponent(lr, u_min: float = 1.0, u_max_fraction: float = 0.25) 
     if sel.sum() < 3:
         raise ValueError(f"only {int(sel.sum())} steps with {u_min} <= u <= {u_max_fraction}·F_T = "
                          f"{u_max_fraction * u[0]:.3g}: the horizon is too short to fit κ")
-    return float(np.polyfit(np.log(u[sel]), np.log(arr[sel]), 1)[0])
+    return slopes.loglog_slope(u, arr, mask=sel)
 
 
 def fit_scaling(horizons, values) -> float:
     """ξ = −slope of the least-squares line through (log T, log value)."""
-    x = np.log(np.asarray(horizons, float))
+    x = np.asarray(horizons, float)
     y = np.asarray(values, float)
-    if x.shape != y.shape or x.size < 2 or not np.all(np.isfinite(y) & (y > 0)):
-        raise ValueError(f"need >= 2 matching horizons and positive values, got {x.shape}, {y!r}")
-    return float(-np.polyfit(x, np.log(y), 1)[0])
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError(f"need >= 2 matching horizons and values, got shapes {x.shape} and {y.shape}")
+    if not np.all(np.isfinite(y) & (y > 0)):
+        bad = int(np.flatnonzero(~(np.isfinite(y) & (y > 0)))[0])
+        raise ValueError(f"values[{bad}] = {float(y[bad])!r} must be finite and > 0 to fit in log-log")
+    return -slopes.loglog_slope(x, y)
 
 
-def anneal_start(lr, eta_max: float = 1.0, level: float = 0.5) -> int:
+def fit_loss_exponent(horizons, final_losses) -> float:
+    """ζ = −slope of the least-squares line through (log T, log L_T): :func:`fit_scaling` of the final losses."""
+    return fit_scaling(horizons, final_losses)
+
+
+def anneal_start(lr, eta_max: float = DEFAULTS.eta_max, level: float = 0.5) -> int:
     """t_s = the last step t with η_t ≥ level·η_max (−1 if there is none)."""
     arr = np.asarray(lr, dtype=float)
     if arr.ndim != 1 or arr.size == 0:
@@ -82,8 +94,9 @@ def fit_with_error(horizons, values) -> tuple[float, float]:
 
 
 def local_slopes(horizons, values) -> np.ndarray:
-    """Slopes between adjacent horizons, d log value / d log T."""
-    return np.diff(np.log(np.asarray(values, float))) / np.diff(np.log(np.asarray(horizons, float)))
+    """Slopes between adjacent horizons, d log value / d log T (:func:`lrwb.numerics.analysis.slopes.local_slopes`
+    with sign +1, without the midpoints)."""
+    return slopes.local_slopes(horizons, values, sign=1.0)[1]
 
 
 def is_resolved(slopes, tolerance: float = EXPONENT_TOLERANCE) -> bool:
@@ -96,7 +109,7 @@ def is_resolved(slopes, tolerance: float = EXPONENT_TOLERANCE) -> bool:
     return bool(np.ptp(upper) <= tolerance)
 
 
-def anneal_stationarity_exponent(lr, eta_max: float = 1.0, level: float = 0.5) -> float:
+def anneal_stationarity_exponent(lr, eta_max: float = DEFAULTS.eta_max, level: float = 0.5) -> float:
     """κ: slope of log η_t against log u_t (u_t = Σ_{s≥t} η_s) over 1 ≤ u_t ≤ u_{t_s}, inside the anneal."""
     arr = np.asarray(lr, float)
     u = np.cumsum(arr[::-1])[::-1]
@@ -104,4 +117,4 @@ def anneal_stationarity_exponent(lr, eta_max: float = 1.0, level: float = 0.5) -
     sel = (np.arange(arr.size) > t_s) & (u >= 1.0)
     if sel.sum() < 3:
         raise ValueError(f"only {int(sel.sum())} anneal steps with u >= 1: the horizon is too short to fit κ")
-    return float(np.polyfit(np.log(u[sel]), np.log(arr[sel]), 1)[0])
+    return slopes.loglog_slope(u, arr, mask=sel)

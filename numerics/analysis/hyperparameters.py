@@ -19,8 +19,9 @@ up to X = 10^{40} neither overflow nor underflow. Then, per registered hyper-par
   X^g (log X)^h keeps the optimal rate up to a constant factor, and the constant κ moves no exponent;
 - the data size D* = C/M* of a compute-limited cell.
 
-The fitted exponent is compared with the derived one (±0.05, ``conventions.md``) by the experiment
-``fsl_hyperparameters``. Only SciPy/NumPy here; ``theory`` provides the problems and the derived exponents.
+The fitted exponent is compared with the derived one (±0.05, ``conventions.md``) by the experiments
+(``lrwb.experiments.hyperparameter_checks``: the verdicts, the table and its files). Only SciPy/NumPy here;
+``theory`` provides the problems and the derived exponents.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 from scipy import optimize
 
-__all__ = ["TermModel", "Fit", "optima", "fit_decision", "log_term", "EXCESS_FACTOR", "TOLERANCE", "CheckSpec",
-           "CheckResult", "derived_exponent", "run_checks", "checks_markdown", "checks_csv", "write_checks",
-           "log_sizes", "claim_note"]
+from lrwb.numerics.analysis.slopes import log_slope
+
+__all__ = ["TermModel", "Fit", "optima", "fit_decision", "log_term", "EXCESS_FACTOR", "CheckSpec",
+           "CheckResult", "derived_exponent", "run_checks", "log_sizes"]
 
 #: κ of a valley end: the smallest v whose best loss is within this factor of the optimum.
 EXCESS_FACTOR = 2.0
@@ -228,10 +230,6 @@ class Fit:
     exponent: float  # slope of log v − log_power · log log X against log X
 
 
-def _slope(sizes, log_values, log_power) -> float:
-    lx = np.log(np.asarray(sizes, float))
-    y = np.asarray(log_values, float) - log_power * np.log(lx)
-    return float(np.polyfit(lx, y, 1)[0])
 
 
 def optima(model: TermModel, sizes: Sequence[float]) -> list[tuple[float, float, np.ndarray]]:
@@ -266,16 +264,12 @@ def fit_decision(model: TermModel, decision, sizes: Sequence[float] | None = Non
         else:
             values.append(model.lowest(size, index, log_opt, x_opt))
     ordered = tuple(size for size, _, _ in solved)
-    return Fit(ordered, tuple(values), float(log_power), _slope(ordered, values, log_power))
+    return Fit(ordered, tuple(values), float(log_power), log_slope(ordered, values, log_power=float(log_power)))
 
 
 # ---------------------------------------------------------------------------------------------------
 # checks of registered results (shared by the fsl_ and plrf_hyperparameters experiments)
 # ---------------------------------------------------------------------------------------------------
-#: conventions.md (Tolerances, pinned): fitted exponents vs derived ones.
-TOLERANCE = 0.05
-
-
 @dataclass(frozen=True)
 class CheckSpec:
     """One registered hyper-parameter scaling to check on the term model of ``balance``.
@@ -310,10 +304,6 @@ class CheckResult:
     @property
     def fitted(self) -> float:
         return self.fit.exponent
-
-    @property
-    def passes(self) -> bool:
-        return abs(self.fitted - self.derived) <= TOLERANCE
 
 
 def derived_exponent(spec: CheckSpec) -> tuple[float, float]:
@@ -356,53 +346,6 @@ def run_checks(specs: Sequence[CheckSpec], sizes: Sequence[float]) -> list[Check
     return out
 
 
-def checks_markdown(results: Sequence[CheckResult]) -> str:
-    """The table of checks: result, setting, what, derived exponent, log power, fitted, |Δ|, verdict, sizes."""
-    lines = ["| registry result | setting | scaling of | derived exponent | log power (divided out) | fitted | "
-             "|Δ| | ±0.05 | sizes |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        sizes = r.fit.sizes
-        lines.append(f"| `{r.spec.result}` | {r.spec.label} | {r.spec.what or r.spec.decision} ({r.spec.kind}) | "
-                     f"{r.derived:.4f} | {r.log_power:.3g} | {r.fitted:.4f} | {abs(r.fitted - r.derived):.4f} | "
-                     f"{'pass' if r.passes else 'FAIL'} | {sizes[0]:.0e}…{sizes[-1]:.0e} ({len(sizes)}) |")
-    return "\n".join(lines)
-
-
-def write_checks(results: Sequence[CheckResult], out_dir, prefix: str) -> list:
-    """``PREFIX.md`` (the table) and ``PREFIX.csv`` under ``out_dir``, atomically; returns the paths."""
-    from pathlib import Path
-
-    from lrwb.numerics.io import atomic_write
-
-    paths = [Path(out_dir) / f"{prefix}.md", Path(out_dir) / f"{prefix}.csv"]
-    with atomic_write(paths[0]) as handle:
-        handle.write(checks_markdown(results) + "\n")
-    with atomic_write(paths[1]) as handle:
-        handle.write(checks_csv(results))
-    return paths
-
-
 def log_sizes(start: float, stop: float, count: int) -> np.ndarray:
     """``count`` sizes 10^start … 10^stop (log-spaced)."""
     return np.logspace(start, stop, int(count))
-
-
-def claim_note(result: CheckResult) -> str:
-    """The note a claim carries: sizes, what was fitted, the log power divided out."""
-    sizes = result.fit.sizes
-    what = ("valley lower end (smallest value whose best loss is within 2x the optimum)" if result.spec.kind == "lower"
-            else {"argmin": "argmin", "data": "X / argmin"}[result.spec.kind])
-    return (f"term model minimised numerically at X = {sizes[0]:.0e}…{sizes[-1]:.0e} ({len(sizes)} sizes), {what}; "
-            f"derived log power {result.log_power:.3g} divided out")
-
-
-def checks_csv(results: Sequence[CheckResult]) -> str:
-    """One row per check (``lrwb.numerics.io.csv_text``: plain numbers, quoted text)."""
-    from lrwb.numerics.io import csv_text
-
-    header = ["result", "setting", "decision", "kind", "derived_exponent", "log_power", "fitted_exponent", "abs_diff",
-              "tolerance", "passed", "size_min", "size_max", "sizes", "seconds"]
-    rows = [[r.spec.result, r.spec.label, str(r.spec.decision), r.spec.kind, r.derived, r.log_power, r.fitted,
-             abs(r.fitted - r.derived), TOLERANCE, r.passes, r.fit.sizes[0], r.fit.sizes[-1], len(r.fit.sizes),
-             round(r.seconds, 3)] for r in results]
-    return csv_text(header, rows)

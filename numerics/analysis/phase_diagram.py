@@ -44,6 +44,7 @@ from importlib import util as _importlib_util
 
 import numpy as np
 
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.analysis.exponents import (anneal_start, anneal_stationarity_exponent, fit_scaling, local_slopes,
                                 stationarity_exponent)
 
@@ -96,9 +97,9 @@ class SweepSettings:
     """
 
     horizons: tuple[int, ...] = (250, 500, 1000, 2000, 4000, 8000)
-    sigma: float = 0.5
-    batch: float = 5.0
-    eta_max: float = 1.0
+    sigma: float = DEFAULTS.sigma
+    batch: float = DEFAULTS.batch
+    eta_max: float = DEFAULTS.eta_max
     reach: float = 0.1
     min_features: int = 64
     max_features: int = 16000
@@ -308,7 +309,7 @@ def _capped_fit(horizons, values, eta_max: float, what: str) -> Measurement:
     return _ladder_fit(horizons, values)
 
 
-def fitted_exponents(record: dict, eta_max: float = 1.0) -> dict[str, Measurement]:
+def fitted_exponents(record: dict, eta_max: float = DEFAULTS.eta_max) -> dict[str, Measurement]:
     """Each applicable quantity's fitted exponent from a raw record of :func:`evaluate_point` (``eta_max``: the
     settings' cap, to recognise a learning rate pinned at it)."""
     t = np.asarray(record["horizons"], float)

@@ -22,6 +22,10 @@ Compute-limited cells: C = M·D with the tail δ_M = Σ_{j>M} j^{−(sβ+1)}, M 
 half the stability bound (conventions.md). The fitted exponent is the slope of log(E*/(log X)^l) against log X
 with l the derived log power (``theory`` registry ``fsl_loss_*``); the raw slope is reported as well. The
 log-factor claim (iii) is checked through the growth of E*_exp/E*_WSD against log X (:func:`wsd_gain`).
+
+Numerics only: the optima, the fits, the table's data (:func:`build_table1`, :meth:`Table1.csv`) and its figure
+(:func:`plot_table1`). The verdicts (±0.05), the table's markdown and its files are
+:mod:`lrwb.experiments.fsl_table1`'s.
 """
 
 from __future__ import annotations
@@ -29,14 +33,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from scipy import optimize, special
 
+from lrwb.numerics.analysis.slopes import loglog_slope
 from lrwb.numerics.fsl.engine import check_exponents
+# the Table-1 tolerance, kept under this name for notebook 02 (the verdicts are lrwb.experiments.fsl_table1's)
+from lrwb.numerics.conventions import EXPONENT_TOLERANCE as TOLERANCE
 from lrwb.numerics.sumexp import ExpSum, compress_modes
-from lrwb.numerics.io import atomic_savefig, atomic_write, csv_text
+from lrwb.numerics.io import atomic_savefig, csv_text
 from lrwb.numerics.stability import stability_bound
 
 SCHEDULES = ("constant", "exp", "wsd")
@@ -54,7 +60,6 @@ SIZES = {
 #: M grid points per decade of the compute-limited search, per size
 PER_DECADE = {"ci": 8, "full": 8, "quick": 3}
 SIGMA = 0.5
-TOLERANCE = 0.05  # conventions.md: Table-1 exponents ±0.05
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -305,9 +310,7 @@ def derived_exponents(family: str, limit: str, phase: str, s: float, beta: float
 
 def fit_exponent(sizes, losses, log_power: float = 0.0) -> float:
     """Slope −d log(E/(log X)^l)/d log X by least squares."""
-    x = np.log(np.asarray(sizes, float))
-    y = np.log(np.asarray(losses, float)) - log_power * np.log(x)
-    return float(-np.polyfit(x, y, 1)[0])
+    return -loglog_slope(sizes, losses, log_power=log_power)
 
 
 @dataclass(frozen=True)
@@ -325,10 +328,6 @@ class Cell:
     raw_rate: float
     optima: tuple[Optimum, ...] = field(repr=False)
     seconds: float = 0.0  # wall time of the optimisation (one core)
-
-    @property
-    def passes(self) -> bool:
-        return abs(self.fitted_rate - self.derived_rate) <= TOLERANCE
 
     @property
     def result_name(self) -> str:
@@ -394,7 +393,7 @@ def wsd_gain(exp_optima, wsd_optima, derived: float, limit: str = "data", phase:
     ratio = np.array([a.loss / b.loss for a, b in zip(exp_optima, wsd_optima)])
     sizes = np.array([o.size for o in exp_optima], dtype=float)
     logx = np.log(sizes)
-    fitted = float(np.polyfit(np.log(logx), np.log(ratio), 1)[0])
+    fitted = loglog_slope(logx, ratio)
     model = "power" if ratio.size >= 7 else "log"
     # the upper half of the local powers (at least 3): the corrections are sub-leading in log X, and the first
     # sizes (D ≲ 1e8) bend the fit (easy: all ten slopes extrapolate to 0.455, the upper five to ≈ 0.2)
@@ -425,38 +424,6 @@ def derived_gain_power(limit: str, phase: str, s: float, beta: float) -> float:
 class Table1:
     cells: tuple[Cell, ...]
     gains: tuple[Gain, ...]
-
-    @property
-    def all_pass(self) -> bool:
-        return all(c.passes for c in self.cells)
-
-    def markdown(self) -> str:
-        lines = ["| schedule | limit | phase | s | beta | derived rate | log power | fitted (log-corrected) | raw slope | |Δ| ≤ 0.05 |",
-                 "|---|---|---|---|---|---|---|---|---|---|"]
-        for c in self.cells:
-            lines.append(f"| {c.family} | {c.limit} | {c.phase} | {c.s:g} | {c.beta:g} | {c.derived_rate:.4f} | "
-                         f"{c.derived_log_power:.4f} | {c.fitted_rate:.4f} | {c.raw_rate:.4f} | "
-                         f"{'pass' if c.passes else 'FAIL'} ({abs(c.fitted_rate - c.derived_rate):.3f}) |")
-        if self.gains:
-            lines += ["", "| claim (iii) | limit | phase | sizes | E_exp/E_WSD (first → last) | local log powers | "
-                      "measured log power | derived | |Δ| ≤ 0.05 |", "|---|---|---|---|---|---|---|---|---|"]
-            for g in self.gains:
-                lines.append(f"| WSD beats exp | {g.limit} | {g.phase} | {g.sizes[0]:.0e}…{g.sizes[-1]:.0e} | "
-                             f"{g.ratio[0]:.3f} → {g.ratio[-1]:.3f} | "
-                             + ", ".join(f"{v:.3f}" for v in g.extrapolation.slopes)
-                             + f" | {g.measured:.3f} | {g.derived:.3f} | "
-                             f"{'pass' if abs(g.measured - g.derived) <= TOLERANCE else 'FAIL'} |")
-        return "\n".join(lines)
-
-    def exponents_csv(self) -> str:
-        """The table itself: derived vs fitted rate per cell."""
-        header = ["family", "limit", "phase", "s", "beta", "registry_name", "derived_rate", "derived_log_power",
-                  "fitted_rate", "raw_rate", "abs_diff", "tolerance", "passed", "sizes", "size_min", "size_max",
-                  "seconds"]
-        return csv_text(header, [(c.family, c.limit, c.phase, c.s, c.beta, c.result_name, c.derived_rate,
-                                  c.derived_log_power, c.fitted_rate, c.raw_rate, abs(c.fitted_rate - c.derived_rate),
-                                  TOLERANCE, c.passes, len(c.optima), min(o.size for o in c.optima),
-                                  max(o.size for o in c.optima), round(c.seconds, 3)) for c in self.cells])
 
     def csv(self) -> str:
         """Every optimum behind the fits (one row per cell and size)."""
@@ -501,27 +468,7 @@ def build_table1(*, size: str = "ci", cells=None, points: int | None = None) -> 
     return Table1(tuple(built), tuple(gains))
 
 
-def write_table1(table: Table1, out_dir, prefix: str = "table1") -> list[Path]:
-    """``PREFIX.md`` (the table), ``PREFIX.csv`` (every optimum), ``PREFIX_exponents.csv`` (derived vs fitted)
-    and ``PREFIX.png``/``.pdf`` (optimal final loss against D or C, one panel per cell)."""
-    out = Path(out_dir)
-    paths = [out / f"{prefix}.md", out / f"{prefix}.csv", out / f"{prefix}_exponents.csv"]
-    for path, text in zip(paths, (table.markdown() + "\n", table.csv(), table.exponents_csv())):
-        with atomic_write(path) as handle:
-            handle.write(text)
-    figures = [out / f"{prefix}.png", out / f"{prefix}.pdf"]
-    _plot(table, figures)
-    return paths + figures
-
-
-def run_table1(out_dir, *, size: str = "ci", cells=None, points: int | None = None, prefix: str = "table1") -> Table1:
-    """Build the table and write it (:func:`write_table1`) into ``out_dir``."""
-    table = build_table1(size=size, cells=cells, points=points)
-    write_table1(table, out_dir, prefix)
-    return table
-
-
-def _plot(table: Table1, paths) -> None:
+def plot_table1(table: Table1, paths) -> None:
     """Top: optimal final loss against D or C (markers) and the derived X^{−rate}(log X)^l through the data's
     geometric mean (dashed); bottom: E*_exp/E*_WSD against log X with the derived log power (dashed)."""
     import matplotlib

@@ -102,16 +102,12 @@ def test_large_model_peak_exponent_extrapolates_to_xi_peak():
     assert abs(row.fitted - 0.52) <= 0.05, row.note
 
 
-def test_remaining_intrinsic_time_and_fits_on_exact_power_laws():
-    lr = np.array([3.0, 2.0, 1.0])
-    np.testing.assert_allclose(col.remaining_intrinsic_time(lr), [6.0, 3.0, 1.0])
-    t = np.array([100, 200, 400, 800])
-    assert col.fit_scaling(t, 2.0 * t ** -0.52) == pytest.approx(0.52, abs=1e-12)
+def test_step_decay_exponent_on_an_exact_profile():
     # A profile (1 − x)^δ exactly: the step fit recovers δ (to float64 rounding).
     x = (np.arange(1000) + 0.5) / 1000
     assert col.step_decay_exponent((1 - x) ** 1.4) == pytest.approx(1.4, abs=1e-10)
-    with pytest.raises(ValueError, match="too short"):
-        col.stationarity_exponent(np.full(5, 0.01))
+    with pytest.raises(ValueError, match="need >= 3"):
+        col.step_decay_exponent(np.ones(4), window=(0.95, 0.99))
 
 
 def test_experiment_writes_files_and_claims(tmp_path):

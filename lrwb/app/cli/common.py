@@ -8,8 +8,8 @@ import math
 import os
 from pathlib import Path
 
-# Defaults: the easy row of the PLRF Fig. 2 (conventions.md, "Defaults").
-DEFAULTS = dict(a=3.5, b=2.0, features=1000, sigma=0.5, batch=5, eta_max=1.0, steps=1000)
+# Defaults: the easy row of the PLRF Fig. 2 (conventions.md, "Defaults"), declared once; the commands take it from here.
+from lrwb.numerics.conventions import DEFAULTS
 
 
 def integer(text: str) -> int:
@@ -30,18 +30,18 @@ def integer(text: str) -> int:
 def add_model_arguments(parser: argparse.ArgumentParser, *, schedule: bool = True) -> None:
     """The PLRF problem: exponents, model, noise, batch, momentum, horizon and schedule."""
     g = parser.add_argument_group("model")
-    g.add_argument("--a", type=float, default=DEFAULTS["a"], help="task exponent a > 1 (λ_k w*_k² = k^-a; default %(default)s)")
-    g.add_argument("--b", type=float, default=DEFAULTS["b"], help="spectrum exponent b > 1 (λ_k = k^-b; default %(default)s)")
-    g.add_argument("--features", type=integer, default=DEFAULTS["features"], help="model size N (default %(default)s)")
-    g.add_argument("--sigma", type=float, default=DEFAULTS["sigma"], help="label-noise std σ (default %(default)s)")
-    g.add_argument("--batch", type=float, default=DEFAULTS["batch"], help="batch size B >= 1 (default %(default)s)")
+    g.add_argument("--a", type=float, default=DEFAULTS.a, help="task exponent a > 1 (λ_k w*_k² = k^-a; default %(default)s)")
+    g.add_argument("--b", type=float, default=DEFAULTS.b, help="spectrum exponent b > 1 (λ_k = k^-b; default %(default)s)")
+    g.add_argument("--features", type=integer, default=DEFAULTS.features, help="model size N (default %(default)s)")
+    g.add_argument("--sigma", type=float, default=DEFAULTS.sigma, help="label-noise std σ (default %(default)s)")
+    g.add_argument("--batch", type=float, default=DEFAULTS.batch, help="batch size B >= 1 (default %(default)s)")
     g.add_argument("--momentum", type=float, default=0.0, help="heavy-ball momentum μ in [0, 1) (default 0)")
     g.add_argument("--model", choices=("top", "random"), default="top",
                    help="top: diagonal top-N model; random: N Gaussian random features of --input-dim modes")
     g.add_argument("--input-dim", type=integer, default=None, help="input modes D for --model random (default 10·N)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random projection / simulation (default 0)")
     g.add_argument("--tail", action="store_true", help="top-N model with the untrained tail δ_N = Σ_{k>N} k^-a")
-    g.add_argument("--steps", type=integer, default=DEFAULTS["steps"], help="horizon T in steps (default %(default)s)")
+    g.add_argument("--steps", type=integer, default=DEFAULTS.steps, help="horizon T in steps (default %(default)s)")
     if schedule:
         g.add_argument("--schedule", default="constant:0.5",
                        help="schedule spec, e.g. constant:0.5, cosine:1,0, wsd:1,0.2,0.01+warmup=50 (default %(default)s)")

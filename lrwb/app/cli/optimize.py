@@ -35,16 +35,16 @@ def add_parser(subparsers) -> None:
         "step,lr[,momentum][,batch],loss.",
     )
     g = p.add_argument_group("model")
-    g.add_argument("--a", type=float, default=DEFAULTS["a"], help="task exponent a > 1 (default %(default)s)")
-    g.add_argument("--b", type=float, default=DEFAULTS["b"], help="spectrum exponent b > 1 (default %(default)s)")
-    g.add_argument("--features", type=integer, default=DEFAULTS["features"], help="model size N (default %(default)s)")
-    g.add_argument("--sigma", type=float, default=DEFAULTS["sigma"], help="label-noise std σ (default %(default)s)")
-    g.add_argument("--batch", type=float, default=DEFAULTS["batch"],
+    g.add_argument("--a", type=float, default=DEFAULTS.a, help="task exponent a > 1 (default %(default)s)")
+    g.add_argument("--b", type=float, default=DEFAULTS.b, help="spectrum exponent b > 1 (default %(default)s)")
+    g.add_argument("--features", type=integer, default=DEFAULTS.features, help="model size N (default %(default)s)")
+    g.add_argument("--sigma", type=float, default=DEFAULTS.sigma, help="label-noise std σ (default %(default)s)")
+    g.add_argument("--batch", type=float, default=DEFAULTS.batch,
                    help="batch size B >= 1; with --optimize-batch the mean batch (budget B·T) (default %(default)s)")
-    g.add_argument("--steps", type=integer, default=DEFAULTS["steps"], help="horizon T in steps (default %(default)s)")
+    g.add_argument("--steps", type=integer, default=DEFAULTS.steps, help="horizon T in steps (default %(default)s)")
     g.add_argument("--tail", action="store_true", help="top-N model with the untrained tail δ_N")
     o = p.add_argument_group("optimisation")
-    o.add_argument("--eta-max", type=float, default=DEFAULTS["eta_max"],
+    o.add_argument("--eta-max", type=float, default=DEFAULTS.eta_max,
                    help="upper bound on η_t (with --optimize-momentum: on the authors' η) (default %(default)s)")
     o.add_argument("--window", type=integer, default=None,
                    help="minimise the mean excess loss over the last WINDOW steps instead of the final loss")

@@ -37,9 +37,9 @@ def add_parser(subparsers) -> None:
     g.add_argument("--steps", metavar="T1,T2,...", default=None,
                    help="the horizon ladder (>= 3 increasing horizons); overrides the preset's")
     m = p.add_argument_group("model")
-    m.add_argument("--sigma", type=float, default=DEFAULTS["sigma"], help="label-noise std σ (default %(default)s)")
-    m.add_argument("--batch", type=float, default=DEFAULTS["batch"], help="batch size B >= 1 (default %(default)s)")
-    m.add_argument("--eta-max", type=float, default=DEFAULTS["eta_max"],
+    m.add_argument("--sigma", type=float, default=DEFAULTS.sigma, help="label-noise std σ (default %(default)s)")
+    m.add_argument("--batch", type=float, default=DEFAULTS.batch, help="batch size B >= 1 (default %(default)s)")
+    m.add_argument("--eta-max", type=float, default=DEFAULTS.eta_max,
                    help="upper bound on η_t (default %(default)s)")
     m.add_argument("--reach", type=float, default=0.1,
                    help="model size rule: N = ⌈(η_max T_max / reach)^(1/b)⌉, so λ_N η_max T_max <= reach and the "
