@@ -470,15 +470,22 @@ def _copy_sources(dest: Path) -> Path:
 def test_code_version_follows_the_imports(tmp_path):
     root = _copy_sources(tmp_path)
     closure = rep.module_closure("lrwb.experiments.plrf_fig1b", root)
-    assert "lrwb.experiments.plrf_fig2" in closure and "lrwb.experiments.plrf_fig3" not in closure
+    # no experiment imports another (#13): fig1b's closure holds the shared analysis module, no other experiment
+    assert "lrwb.numerics.analysis.exponents" in closure
+    assert not {m for m in closure if m.startswith("lrwb.experiments.plrf_")} - {"lrwb.experiments.plrf_fig1b"}
     assert "lrwb.app.reproduce" not in closure and "lrwb.app.cli" not in closure
     names = ("plrf_fig1b", "plrf_fig2", "plrf_fig3", "plrf_fig5")
     before = {n: rep.code_version(f"lrwb.experiments.{n}", root) for n in names}
     with open(root / "lrwb" / "experiments" / "plrf_fig2.py", "a") as handle:
         handle.write("\n# an edit\n")
     after = {n: rep.code_version(f"lrwb.experiments.{n}", root) for n in names}
-    # fig1b and fig5 import fit_loss_exponent from fig2: an edit there recomputes them; fig3 does not import it
-    assert {n for n in names if after[n] != before[n]} == {"plrf_fig1b", "plrf_fig2", "plrf_fig5"}
+    # an edit of one experiment recomputes that experiment only
+    assert {n for n in names if after[n] != before[n]} == {"plrf_fig2"}
+    with open(root / "numerics" / "analysis" / "exponents.py", "a") as handle:  # fit_loss_exponent, anneal_start
+        handle.write("\n# an edit\n")
+    edited = {n: rep.code_version(f"lrwb.experiments.{n}", root) for n in names}
+    assert all(edited[n] != after[n] for n in names)
+    after = edited
     with open(root / "lrwb" / "app" / "report.py", "a") as handle:  # not imported by any experiment
         handle.write("\n# an edit\n")
     assert {n: rep.code_version(f"lrwb.experiments.{n}", root) for n in names} == after
