@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from lrwb.numerics.analysis.asymptotics import asymptotic_exponent, extrapolate_values
-from lrwb.numerics.control.lr import optimal_schedules as exact_optimal_schedules
+from lrwb.numerics.control import optimal_schedules as exact_optimal_schedules
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck
 from lrwb.numerics.fsl.engine import power_law_model
