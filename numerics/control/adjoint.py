@@ -178,9 +178,14 @@ def _forward_kernel(lam, c0, lr, inv_batch, noise, threshold, hist, sums):
     return -1
 
 
+def _batch_at(inv_batch, t):
+    """y_t: ``inv_batch`` is one value per step (T,) or one scalar for every step (a constant batch)."""
+    return inv_batch[t] if np.ndim(inv_batch) else inv_batch
+
+
 def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad, grad_inv_batch, lin, quad, p):
     """Reverse sweep (module docstring): ∂J/∂η (grad), ∂J/∂y (grad_inv_batch), D_t (lin) and Q_t (quad);
-    p is a length-N work array (the costate)."""
+    p is a length-N work array (the costate); ``inv_batch`` is y_t per step (T,) or one scalar."""
     n = lam.size
     steps = lr.size
     big_p = 0.0
@@ -189,7 +194,7 @@ def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad, grad_i
         big_p += lam[i] * p[i]
     for t in range(steps - 1, -1, -1):
         eta = lr[t]
-        y = inv_batch[t]
+        y = _batch_at(inv_batch, t)
         r = eta * eta * y
         a_t = noise + sums[t]
         d = 0.0
@@ -218,7 +223,17 @@ def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad, grad_i
 
 
 if HAVE_NUMBA:
+    from numba.extending import overload
+
     from lrwb.numerics.resources import interruptible
+
+    @overload(_batch_at, inline="always")
+    def _batch_at_compiled(inv_batch, t):
+        # Resolved at compile time: a scalar y keeps the loop-invariant arithmetic of a constant batch (the
+        # compiled code, and so its rounding, of the plain learning-rate problem), an array is read per step.
+        if isinstance(inv_batch, numba.types.Float):
+            return lambda inv_batch, t: inv_batch
+        return lambda inv_batch, t: inv_batch[t]
 
     _jit = numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
     # in a helper thread when large, so Ctrl-C is seen during a long sweep (lrwb.numerics.resources)
@@ -251,7 +266,7 @@ def _reverse_numpy(lam, hist, sums, lr, inv_batch, noise, weights, grad, grad_in
     p[:] = weights[steps] * lam
     for t in range(steps - 1, -1, -1):
         eta = lr[t]
-        y = inv_batch[t]
+        y = _batch_at(inv_batch, t)
         r = eta * eta * y
         big_p = lam @ p
         pc = p * hist[t]
@@ -293,6 +308,8 @@ class SGDAdjoint:
         sigma = check_sigma(sigma)
         self.steps = check_positive_int(steps, "steps")
         self.inv_batch = np.ascontiguousarray(1.0 / check_batch(batch, (self.steps,)))
+        # one y for every step: the reverse sweep takes it as a scalar (see _batch_at_compiled)
+        self._constant_inv_batch = float(self.inv_batch[0]) if np.all(self.inv_batch == self.inv_batch[0]) else None
         self.lam = np.ascontiguousarray(spectrum.eigenvalues, dtype=float)
         self.c0 = np.ascontiguousarray(spectrum.target, dtype=float)
         self.tail = float(spectrum.tail)
@@ -316,7 +333,12 @@ class SGDAdjoint:
         problem's batch). A divergent run gives (+inf, zeros, True)."""
         self.evaluations += 1
         lr = np.ascontiguousarray(lr, dtype=float)
-        inv_batch = self.inv_batch if inv_batch is None else np.ascontiguousarray(inv_batch, dtype=float)
+        if inv_batch is None:
+            inv_batch, reverse_inv_batch = self.inv_batch, self._constant_inv_batch
+        else:
+            inv_batch = reverse_inv_batch = np.ascontiguousarray(inv_batch, dtype=float)
+        if reverse_inv_batch is None:
+            reverse_inv_batch = inv_batch
         blown = self._forward(self.lam, self.c0, lr, inv_batch, self.noise, self.threshold, self.hist, self.sums)
         if blown >= 0:
             return np.inf, (np.zeros(self.steps) if gradient else None), True
@@ -324,7 +346,7 @@ class SGDAdjoint:
         if not gradient:
             return objective, None, False
         grad = np.empty(self.steps)
-        self._reverse(self.lam, self.hist, self.sums, lr, inv_batch, self.noise, self.weights, grad,
+        self._reverse(self.lam, self.hist, self.sums, lr, reverse_inv_batch, self.noise, self.weights, grad,
                       self.inv_batch_gradient, self.lin, self.quad, self.p)
         return objective, grad, False
 

@@ -131,14 +131,17 @@ def test_objective_weights():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_per_step_batch_sweep_matches_the_engine_and_the_constant_batch(backend):
     # The one forward sweep takes 1/B_t per step: a constant per-step batch gives exactly the scalar-batch
-    # problem (same arithmetic), and a varying one the engine's per-step-batch loss (rounding only: 1e-11).
+    # objective (same arithmetic; the reverse sweep's compiled code reassociates the scalar and per-step cases
+    # differently under fastmath, so the gradients agree to rounding, ~1e-13 relative; 1e-11 allowed), and a
+    # varying batch the engine's per-step-batch loss (rounding only: 1e-11).
     spectrum = power_law_spectrum(3.5, 2.0, 30, tail=True)
     rng = np.random.default_rng(4)
     lr, batch = rng.uniform(0.1, 0.9, 20), rng.uniform(1.0, 8.0, 20)
     sweep = SGDAdjoint(spectrum, 20, sigma=0.5, batch=3.0, backend=backend)
     value, grad, diverged = sweep.evaluate(lr)
     again, grad_again, _ = sweep.evaluate(lr, inv_batch=np.full(20, 1.0 / 3.0))
-    assert not diverged and again == value and np.array_equal(grad_again, grad)
+    assert not diverged and again == value
+    assert np.allclose(grad_again, grad, rtol=1e-11, atol=1e-14 * np.abs(grad).max())
     sweep.evaluate(lr, inv_batch=1.0 / batch)
     assert np.allclose(sweep.loss, expected_loss(spectrum, lr, sigma=0.5, batch=batch).loss, rtol=1e-11)
     # Without the gradient: the same objective, no reverse sweep.
