@@ -117,7 +117,13 @@ def best_constant(spectrum: Spectrum, steps: int, *, sigma: float, batch: float,
 
 def best_power_law(spectrum: Spectrum, steps: int, *, sigma: float, batch: float, eta_max: float = DEFAULTS.eta_max
                    ) -> BaselineSchedule:
-    """η_t = η0 (1+t)^{−χ} with η0 ∈ [0, η_max], χ ≥ 0 (searched in [0, 3]), no clipping."""
+    """η_t = η0 (1+t)^{−χ} with η0 ∈ [0, η_max], χ ≥ 0 (searched in [0, 3]), no clipping.
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> best_power_law(spectrum, 20, sigma=0.5, batch=5.0).family
+    'power'
+    """
     steps, eta_max = _baseline_args(spectrum, steps, sigma, batch, eta_max)
     t = np.arange(steps, dtype=float)
 
@@ -174,7 +180,13 @@ def best_wsd(spectrum: Spectrum, steps: int, *, sigma: float, batch: float, eta_
 
 def tuned_baselines(spectrum: Spectrum, steps: int, *, sigma: float, batch: float, eta_max: float = DEFAULTS.eta_max
                     ) -> dict[str, BaselineSchedule]:
-    """All baselines tuned for this horizon, keyed by family."""
+    """All baselines tuned for this horizon, keyed by family.
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> sorted(tuned_baselines(spectrum, 20, sigma=0.5, batch=5.0))
+    ['constant', 'cosine', 'linear', 'power', 'wsd']
+    """
     kw = dict(sigma=sigma, batch=batch, eta_max=eta_max)
     return {
         "constant": best_constant(spectrum, steps, **kw),

@@ -103,7 +103,15 @@ class BatchGradient:
 def batch_loss_and_gradient(spectrum: Spectrum, lr, batch, *, sigma: float, window: int | None = None,
                             backend: str = "auto") -> BatchGradient:
     """J and its gradients in η_t and B_t by the discrete adjoint (module docstring); ``lr`` and ``batch`` are
-    scalars or (T,) arrays (at least one of them an array, which sets T). A divergent run gives +inf."""
+    scalars or (T,) arrays (at least one of them an array, which sets T). A divergent run gives +inf.
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = batch_loss_and_gradient(spectrum, 0.5, np.linspace(2.0, 8.0, 10), sigma=0.5)
+    >>> out.batch_gradient.shape, bool(np.all(out.batch_gradient < 0))
+    ((10,), True)
+    """
     lr_arr, batch_arr = np.asarray(lr, dtype=float), np.asarray(batch, dtype=float)
     steps = max(lr_arr.size if lr_arr.ndim else 0, batch_arr.size if batch_arr.ndim else 0)
     if steps == 0:
@@ -128,7 +136,12 @@ def derived_batch_ramp(steps: int, total_samples: float, exponent: float, *, bat
     """B_t = clip(c·(1 − t/T)^p, B_min, B_max), t = 0 … T−1, with c set (by bisection) so that Σ_t B_t = D.
 
     ``exponent`` p is the derived 1/(2b) − 1 (registry ``batch_ramp``; pass it in, never retype it). The cap
-    B_max is the "capped in practice" of ``plrf.md`` (the continuum ramp is unbounded at t → T)."""
+    B_max is the "capped in practice" of ``plrf.md`` (the continuum ramp is unbounded at t → T).
+
+    >>> ramp = derived_batch_ramp(10, 100.0, -0.75)
+    >>> round(float(ramp.sum()), 9), bool(ramp[-1] > ramp[0])
+    (100.0, True)
+    """
     steps = check_positive_int(steps, "steps")
     if not (np.isfinite(exponent)):
         raise ValueError(f"exponent = {exponent!r} must be finite")
@@ -173,7 +186,14 @@ def fit_ramp_exponent(batch, *, window=(0.2, 0.9)) -> RampFit:
 
     The remaining fraction is taken at the middle of step t (its samples act over t → t+1), which removes the
     O(1/T) offset of the left end. The window leaves out the first steps (the early loss-proportional SGD noise
-    shapes them; plrf.md §4 "warmup") and the last ones (the discrete end)."""
+    shapes them; plrf.md §4 "warmup") and the last ones (the discrete end).
+
+    >>> import numpy as np
+    >>> steps = 100
+    >>> batch = 3.0 * (1.0 - (np.arange(steps) + 0.5) / steps) ** -0.75
+    >>> round(fit_ramp_exponent(batch).exponent, 9)
+    -0.75
+    """
     b = np.asarray(batch, dtype=float)
     lo, hi = window
     if not (0 <= lo < hi <= 1):

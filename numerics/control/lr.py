@@ -98,7 +98,15 @@ class OptimalSchedule:
 def stationarity_residual(spectrum: Spectrum, lr, *, sigma: float, batch: float, eta_max: float,
                           window: int | None = None, bound_tol: float = 1e-10):
     """Relative Pontryagin residual |η_t − η*_t|/η*_t = |∂J/∂η_t|/(2 D_t) per step, NaN on steps within
-    ``bound_tol``·η_max of a bound; returns (residual, inactive mask)."""
+    ``bound_tol``·η_max of a bound; returns (residual, inactive mask).
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> opt = optimal_schedule(spectrum, 30, sigma=0.5, batch=5.0)
+    >>> res, inactive = stationarity_residual(spectrum, opt.lr, sigma=0.5, batch=5.0, eta_max=1.0)
+    >>> bool(np.nanmax(res) <= 1e-6)
+    True
+    """
     arr = check_schedule(lr)
     problem = SGDAdjoint(spectrum, arr.size, sigma=sigma, batch=batch, window=window)
     value, grad, diverged = problem.evaluate(arr)
@@ -225,6 +233,12 @@ def optimal_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch: flo
     A cap above the stability bound (:func:`lrwb.numerics.stability.stable_eta_max`) is clipped to the bound with a
     warning (an optimum never needs an unstable step; at finite T the objective alone does not forbid them);
     ``allow_unstable=True`` keeps it. Use :func:`optimal_schedules` for a sweep of horizons (warm starts).
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> opt = optimal_schedule(spectrum, 30, sigma=0.5, batch=5.0, eta_max=1.0)
+    >>> bool(0 <= opt.lr.min() and opt.lr.max() <= 1.0), opt.converged
+    (True, True)
     """
     steps = check_positive_int(steps, "steps")
     eta_max = check_eta_max(eta_max)
@@ -273,7 +287,11 @@ def optimal_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch: flo
 
 def rescale_schedule(lr, steps: int) -> np.ndarray:
     """A schedule of one horizon carried to another at equal fraction t/T (linear interpolation): the warm
-    start for the next horizon of a sweep (the optimal profiles nearly collapse in t/T)."""
+    start for the next horizon of a sweep (the optimal profiles nearly collapse in t/T).
+
+    >>> rescale_schedule([1.0, 0.0], 4)
+    array([1.  , 0.75, 0.25, 0.  ])
+    """
     arr = check_schedule(lr)
     steps = check_positive_int(steps, "steps")
     old = (np.arange(arr.size) + 0.5) / arr.size
@@ -285,7 +303,13 @@ def optimal_schedules(spectrum: Spectrum, horizons, *, sigma: float, batch: floa
                       window: int | None = None, backend: str = "auto",
                       allow_unstable: bool = False) -> list[OptimalSchedule]:
     """:func:`optimal_schedule` for each horizon in increasing order, each warm-started from the previous
-    solution carried over by :func:`rescale_schedule` (the first from the collapse shape)."""
+    solution carried over by :func:`rescale_schedule` (the first from the collapse shape).
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> [r.lr.size for r in optimal_schedules(spectrum, [40, 20], sigma=0.5, batch=5.0)]
+    [40, 20]
+    """
     horizons = [check_positive_int(h, "steps") for h in horizons]
     if not horizons:
         raise ValueError("horizons must list at least one horizon T >= 1")

@@ -292,6 +292,13 @@ def momentum_loss_and_gradient(spectrum: Spectrum, lr, momentum, *, sigma: float
         ∂J/∂η_t = Σ_k [q_C (2ηV' − 2(μR + λC)) − q_R V'],
         ∂J/∂μ_t = Σ_k [q̃ (2μV + 2λR) + q_R R − 2η q_C R].
     ``momentum`` is a scalar or a (T,) array in [0, 1). A divergent run gives +inf and zero gradients.
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = momentum_loss_and_gradient(spectrum, np.full(10, 0.3), 0.0, sigma=0.5, batch=5.0)
+    >>> out.loss.shape, out.diverged
+    ((11,), False)
     """
     eta = check_schedule(lr)
     steps = eta.size
@@ -341,6 +348,13 @@ def heavy_ball_loss_and_gradient(spectrum: Spectrum, lr, momentum, *, sigma: flo
     Same result as :func:`momentum_loss_and_gradient` (its NumPy twin), here by one fused numba loop per sweep;
     ``batch`` may also be per step (T,). A divergent run gives +inf, zero gradients and ``diverged=True`` (no
     exception).
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = heavy_ball_loss_and_gradient(spectrum, np.full(10, 0.3), 0.5, sigma=0.5, batch=5.0)
+    >>> out.lr_gradient.shape, out.momentum_gradient.shape, out.diverged
+    ((10,), (10,), False)
     """
     eta = check_schedule(lr)
     mu = check_momentum(momentum, (eta.size,))
@@ -409,7 +423,15 @@ def momentum_objective(spectrum: Spectrum, first, second, *, sigma: float, batch
                        backend: str = "auto") -> ControlGradient:
     """J and ∂J/∂(x, y) in the optimised coordinates: (x, y) = (η, β_A) for ``coordinates="authors"`` (mapped per
     step to η_HB = xy, μ = 1 − y; ∂J/∂x = y ∂J/∂η_HB, ∂J/∂y = x ∂J/∂η_HB − ∂J/∂μ) or (η_HB, μ) for
-    ``"heavy_ball"``, including the smoothness penalty κΣ(Δx)² + κΣ(Δy)²."""
+    ``"heavy_ball"``, including the smoothness penalty κΣ(Δx)² + κΣ(Δy)².
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = momentum_objective(spectrum, np.full(10, 0.5), np.full(10, 0.5), sigma=0.5, smoothness=1e-3)
+    >>> out.penalty, out.gradient_second.shape
+    (0.0, (10,))
+    """
     _check_options(coordinates, smoothness, 0.5, 1.0)
     x = check_schedule(first)
     y = np.asarray(second, dtype=float)
@@ -603,6 +625,12 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
     (:func:`lrwb.numerics.stability.find_violation`): a finite-horizon optimum can pass through (η_t, μ_t) above the
     constant-LR bound for a few steps (e.g. the hard phase in heavy-ball coordinates, large μ mid-training),
     which its exact loss allows; that is reported in ``warning``, not raised.
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> opt = optimal_momentum_schedule(spectrum, 10, sigma=0.5, batch=5.0, smoothness=1e-3, tol=1e-9)
+    >>> opt.lr.shape, opt.momentum.shape, bool(opt.objective <= opt.loss[0])
+    ((10,), (10,), True)
     """
     clock = time.perf_counter()
     steps = check_positive_int(steps, "steps")
@@ -726,7 +754,13 @@ def optimal_momentum_schedules(spectrum: Spectrum, horizons, *, sigma: float, ba
     """:func:`optimal_momentum_schedule` for each horizon in increasing order; each after the first is
     warm-started from the previous optimum carried over in t/T. ``extra_starts``: per horizon (same order as
     ``horizons``) a further start candidate (lr, momentum) or None — e.g. the SGD-only optimum, which makes the
-    joint objective at most the SGD-only one at every horizon (the better candidate is used)."""
+    joint objective at most the SGD-only one at every horizon (the better candidate is used).
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> [r.lr.size for r in optimal_momentum_schedules(spectrum, [10, 5], sigma=0.5, smoothness=1e-3, tol=1e-9)]
+    [10, 5]
+    """
     horizons = [check_positive_int(h, "steps") for h in horizons]
     if not horizons:
         raise ValueError("horizons must list at least one horizon T >= 1")
