@@ -26,7 +26,8 @@ import warnings
 
 import numpy as np
 
-from lrwb.numerics.simulate import DeviceFallbackWarning, monte_carlo
+from lrwb.numerics.backends import DeviceFallbackWarning
+from lrwb.numerics.simulate import monte_carlo
 from lrwb.numerics.spectra import power_law_spectrum
 
 FEATURES = 1000

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from lrwb.numerics.analysis.phase_diagram import SweepSettings
-from lrwb.app.sweep import product_grid, quick_grid, run_sweep
+from lrwb.numerics.sweep import product_grid, quick_grid, run_sweep
 
 #: a 12-point grid for a fast check (both phases, the boundary, a → 1, large b).
 SMALL_A = (1.25, 2.0, 3.5)

@@ -32,12 +32,13 @@ chunking draws a different, equally valid, sample.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from lrwb.numerics.backends import DeviceFallbackWarning, check_device, import_torch, resolve_backend, torch_device
+from lrwb.numerics.checks import check_batch, check_momentum, check_sigma
 from lrwb.numerics.spectra import Spectrum
 from lrwb.numerics.stability import DivergenceError, check_learning_rates
 
@@ -50,8 +51,7 @@ _CUDA_BLOCK_BYTES = 1024 * 2**20
 _MAX_BLOCK_STEPS = 256
 
 
-class DeviceFallbackWarning(UserWarning):
-    """A CUDA device was asked for but none is present; the simulation runs on the CPU."""
+__all__ = ["monte_carlo", "SimulationResult", "default_record_steps", "DeviceFallbackWarning", "BACKENDS", "DTYPES"]
 
 
 @dataclass(frozen=True)
@@ -172,47 +172,18 @@ def _learning_rates(lr, steps: int | None) -> np.ndarray:
     return check_learning_rates(arr)
 
 
-def _per_step(name: str, value, steps: int) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        return np.full(steps, float(arr))
-    if arr.shape != (steps,):
-        raise ValueError(f"{name} must be a scalar or one value per step (shape ({steps},)), got shape {arr.shape}")
-    return arr
-
-
-def _check_batch(batch, steps: int) -> np.ndarray:
-    b = _per_step("batch", batch, steps)
-    bad = np.flatnonzero(~np.isfinite(b) | (b < 1) | (b != np.round(b)))
-    if bad.size:
-        raise ValueError(f"batch = {float(b[bad[0]]):g} (step {bad[0]}) must be an integer >= 1 for Monte Carlo "
-                         "(a sampled batch has a whole number of inputs)")
-    return b.astype(np.int64)
-
-
-def _check_momentum(momentum, steps: int) -> np.ndarray:
-    mu = _per_step("momentum", momentum, steps)
-    bad = np.flatnonzero(~np.isfinite(mu) | (mu < 0) | (mu >= 1))
-    if bad.size:
-        raise ValueError(f"momentum μ = {float(mu[bad[0]])!r} (step {bad[0]}) must lie in [0, 1)")
-    return mu
-
-
 def _check_options(sigma, runs, seed, backend, device, dtype, chunk_runs) -> None:
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma = {sigma!r} must be finite and >= 0")
+    check_sigma(sigma)
     if int(runs) != runs or runs < 1:
         raise ValueError(f"runs = {runs!r} must be an integer >= 1")
     if int(seed) != seed or seed < 0:
         raise ValueError(f"seed = {seed!r} must be an integer >= 0")
     if chunk_runs is not None and (int(chunk_runs) != chunk_runs or chunk_runs < 1):
         raise ValueError(f"chunk_runs = {chunk_runs!r} must be an integer >= 1 (or None for automatic)")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend = {backend!r} must be one of {', '.join(BACKENDS)}")
+    resolve_backend(backend, BACKENDS)
     if dtype not in DTYPES:
         raise ValueError(f"dtype = {dtype!r} must be one of {', '.join(DTYPES)}")
-    if not (device == "cpu" or device == "cuda" or str(device).startswith("cuda:")):
-        raise ValueError(f"device = {device!r} must be cpu, cuda or cuda:INDEX")
+    check_device(device)
     if backend == "numpy" and device != "cpu":
         raise ValueError(f"device = {device!r} needs backend='torch' (the numpy backend runs on the CPU)")
 
@@ -267,7 +238,7 @@ def _divergence_check(spectrum: Spectrum, sigma: float, lr: np.ndarray, batch: n
     Diverged = a non-finite loss, or a mean excess loss above ``DIVERGENCE_FACTOR`` × (initial loss + σ²),
     the criterion of the exact engine (:mod:`lrwb.numerics.dynamics.expected`). Checked at the recorded steps.
     """
-    from lrwb.numerics.dynamics.expected import DIVERGENCE_FACTOR
+    from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR  # on use: `import simulate` stays free of numba
 
     reference = spectrum.initial_loss() + sigma**2
     limit = DIVERGENCE_FACTOR * reference if reference > 0 else math.inf
@@ -277,7 +248,7 @@ def _divergence_check(spectrum: Spectrum, sigma: float, lr: np.ndarray, batch: n
         mean = float(losses.mean()) if finite else math.inf
         if finite and mean <= limit:
             return
-        from lrwb.numerics.dynamics.expected import run_stability_bound
+        from lrwb.numerics.dynamics.problem import run_stability_bound
 
         bound = run_stability_bound(spectrum.eigenvalues, batch, momentum)
         where = f"by step {step}"
@@ -375,23 +346,6 @@ def _run_chunk_numpy(model, lr, batch, momentum, record, runs, seed_seq, dtype, 
                     store(t + 1)
             bar.update(stop - start)
     return out
-
-
-def _import_torch():
-    try:
-        import torch
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("backend='torch' needs PyTorch, which is not installed: pip install 'lr-workbench[torch]' "
-                          "(or use backend='numpy')") from err
-    return torch
-
-
-def _torch_device(torch, device: str):
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn(f"device={device!r} was requested but no CUDA device is available; running on the CPU",
-                      DeviceFallbackWarning, stacklevel=3)
-        return torch.device("cpu")
-    return torch.device(device)
 
 
 def _use_batched_products(device) -> bool:
@@ -558,8 +512,8 @@ def monte_carlo(
         raise ValueError(f"spectrum must be a lrwb.numerics.spectra.Spectrum, got {type(spectrum).__name__}")
     lr = _learning_rates(lr, steps)
     steps = lr.size
-    batch_t = _check_batch(batch, steps)
-    momentum_t = _check_momentum(momentum, steps)
+    batch_t = check_batch(batch, (steps,), integer=True).astype(np.int64)
+    momentum_t = check_momentum(momentum, (steps,))
     _check_options(sigma, runs, seed, backend, device, dtype, chunk_runs)
     record = _check_record_steps(record_steps, steps)
     warning = check_learning_rates(lr, spectrum.eigenvalues, batch_t, momentum_t, allow_unstable=allow_unstable)
@@ -568,10 +522,10 @@ def monte_carlo(
     check = _divergence_check(spectrum, float(sigma), lr, batch_t, momentum_t)
 
     if backend == "torch":
-        torch = _import_torch()
-        torch_device = _torch_device(torch, device)
-        device = str(torch_device)
-        budget = _CUDA_BLOCK_BYTES if torch_device.type == "cuda" else _CPU_BLOCK_BYTES
+        torch = import_torch()
+        run_device = torch_device(torch, device)
+        device = str(run_device)
+        budget = _CUDA_BLOCK_BYTES if run_device.type == "cuda" else _CPU_BLOCK_BYTES
     else:
         budget = _CPU_BLOCK_BYTES
     itemsize = np.dtype(dtype).itemsize
@@ -593,7 +547,7 @@ def monte_carlo(
         for size, seed_seq in zip(chunk_sizes, _chunk_seeds(seed, len(chunk_sizes))):
             common = (model, lr, batch_t, momentum_t, record, size, seed_seq, dtype, block_steps, check, bar)
             if backend == "torch":
-                losses = _run_chunk_torch(*common, torch_device)
+                losses = _run_chunk_torch(*common, run_device)
             else:
                 losses = _run_chunk_numpy(*common)
             moments.add(losses)

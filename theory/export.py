@@ -10,7 +10,7 @@ from typing import Iterable
 
 import sympy as sp
 
-from lrwb.theory.results import NotApplicable, Result
+from lrwb.theory.result import NotApplicable, Result
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

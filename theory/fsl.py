@@ -35,7 +35,7 @@ import sympy as sp
 
 from lrwb.theory import params as P
 from lrwb.theory.balance import Balance, BalanceError, balance, log_monomial
-from lrwb.theory.results import Regime, Result, derived_here
+from lrwb.theory.result import Regime, Result, derived_here
 
 s, beta, a, b = P.s, P.beta, P.a, P.b
 gamma, M, D, C, N = P.gamma, P.M, P.D, P.C, P.N

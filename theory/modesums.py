@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from lrwb.theory import params as P
-from lrwb.theory.results import Regime, Result
+from lrwb.theory.result import Regime, Result
 
 __all__ = [
     "ContinuumLimit",
@@ -46,6 +46,8 @@ __all__ = [
     "signal_fsl",
     "kernel_fsl",
     "tail_fsl",
+    "check_above",
+    "power_tail",
     "results",
 ]
 
@@ -63,7 +65,7 @@ LARGE_T = ("t -> infinity (t >> 1), N = infinity (or t << N^b)", "sum over k rep
 # ---------------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------------
-def _check(name: str, value, lower: float, text: str) -> sp.Expr:
+def check_above(name: str, value, lower: float, text: str) -> sp.Expr:
     """Sympify ``value``; raise ``ValueError`` naming it if it is decidably outside ``value > lower``."""
     expr = sp.sympify(value)
     if expr.is_number:
@@ -147,7 +149,7 @@ def continuum_limit(power, spectrum=P.b, time=P.t) -> ContinuumLimit:
     then dominated by the modes k ≳ t^{1/b} and has no power-law limit of this form), or b ≤ 0.
     """
     p = sp.sympify(power)
-    bexp = _check("spectrum exponent b", spectrum, 0, "b > 0")
+    bexp = check_above("spectrum exponent b", spectrum, 0, "b > 0")
     time = sp.sympify(time)
     (p0, b0, t0), integral, nu0, coefficient0, _ = _generic_limit()
     point = {p0: p, b0: bexp, t0: time}
@@ -200,14 +202,14 @@ def power_integral(coefficient: sp.Expr, power: sp.Expr, var: sp.Symbol, lower: 
 # ---------------------------------------------------------------------------------------------------
 def signal(a=P.a, b=P.b, time=P.t) -> ContinuumLimit:
     """e(t) = Σ λ_k w_k² e^{−2λ_k t} with λ_k = k^{−b}, λ_k w_k² = k^{−a}: ~ (1/b)Γ((a−1)/b)(2t)^{−(a−1)/b}."""
-    _check("a", a, 1, "a > 1")
-    _check("b", b, 1, "b > 1")
+    check_above("a", a, 1, "a > 1")
+    check_above("b", b, 1, "b > 1")
     return continuum_limit(sp.sympify(a), sp.sympify(b), sp.sympify(time))
 
 
 def kernel(b=P.b, time=P.t) -> ContinuumLimit:
     """K(t) = Σ λ_k² e^{−2λ_k t}, λ_k² = k^{−2b}: ~ (1/b)Γ(2 − 1/b)(2t)^{−(2−1/b)}."""
-    _check("b", b, 1, "b > 1")
+    check_above("b", b, 1, "b > 1")
     bexp = sp.sympify(b)
     return continuum_limit(2 * bexp, bexp, sp.sympify(time))
 
@@ -219,7 +221,7 @@ def _generic_tail() -> tuple[sp.Symbol, sp.Symbol, sp.Expr]:
     return excess, size, sp.powsimp(sp.integrate(k ** (-(1 + excess)), (k, size, sp.oo)), force=True)
 
 
-def _power_tail(power: sp.Expr, size: sp.Expr) -> sp.Expr:
+def power_tail(power: sp.Expr, size: sp.Expr) -> sp.Expr:
     """Σ_{k>N} k^{−p} ~ ∫_N^∞ k^{−p} dk for p > 1, integrated with p = 1 + p₁ (p₁ > 0) so SymPy converges."""
     excess, size0, value = _generic_tail()
     return sp.powsimp(value.subs({excess: power - 1, size0: size}, simultaneous=True), force=True)
@@ -227,8 +229,8 @@ def _power_tail(power: sp.Expr, size: sp.Expr) -> sp.Expr:
 
 def tail(a=P.a, size=P.N) -> sp.Expr:
     """δ_N = Σ_{k>N} λ_k w_k² = Σ_{k>N} k^{−a} ~ N^{−(a−1)}/(a − 1) (N → ∞; the untrained part of the target)."""
-    aexp = _check("a", a, 1, "a > 1")
-    return _power_tail(aexp, sp.sympify(size))
+    aexp = check_above("a", a, 1, "a > 1")
+    return power_tail(aexp, sp.sympify(size))
 
 
 def kernel_l1_norm(b=P.b, size=sp.oo) -> sp.Expr:
@@ -237,7 +239,7 @@ def kernel_l1_norm(b=P.b, size=sp.oo) -> sp.Expr:
     Each mode's integral ∫_0^∞ λ²e^{−2λt} dt = λ/2 is done by SymPy; the sum over k = 1 … N follows (Tonelli).
     The continuum form of K is not integrable at t → 0 (exponent 2 − 1/b > 1): the mass sits in the top modes.
     """
-    bexp = _check("b", b, 1, "b > 1")
+    bexp = check_above("b", b, 1, "b > 1")
     per_mode = sp.integrate(lam**2 * sp.exp(-2 * lam * P.t), (P.t, 0, sp.oo))
     per_unit_eigenvalue = sp.cancel(per_mode / lam)
     if per_unit_eigenvalue.has(lam):  # pragma: no cover - the mass must be linear in λ for tr H to appear
@@ -260,7 +262,7 @@ def renewal_mass(eta=P.eta, batch=P.B, b=P.b) -> sp.Expr:
 
     Derived as the first Taylor term of that summand in η (SymPy ``diff`` at η = 0), summed over the modes.
     """
-    bexp = _check("b", b, 1, "b > 1")
+    bexp = check_above("b", b, 1, "b > 1")
     etav, batchv = sp.sympify(eta), sp.sympify(batch)
     summand = (P.eta / P.B) * lam / (2 - ((P.B + 1) / P.B) * P.eta * lam)
     leading = sp.diff(summand, P.eta).subs(P.eta, 0) * P.eta  # first Taylor term (the summand vanishes at η = 0)
@@ -274,22 +276,22 @@ def renewal_mass(eta=P.eta, batch=P.B, b=P.b) -> sp.Expr:
 # ---------------------------------------------------------------------------------------------------
 def signal_fsl(s=P.s, beta=P.beta, time=P.t) -> ContinuumLimit:
     """e(t) = Σ_j j^{−(sβ+1)} e^{−2j^{−β}t} ~ (1/β)Γ(s)(2t)^{−s}."""
-    sexp = _check("s", s, 0, "s > 0")
-    bexp = _check("beta", beta, 1, "beta > 1")
+    sexp = check_above("s", s, 0, "s > 0")
+    bexp = check_above("beta", beta, 1, "beta > 1")
     return continuum_limit(sexp * bexp + 1, bexp, sp.sympify(time))
 
 
 def kernel_fsl(beta=P.beta, time=P.t) -> ContinuumLimit:
     """K(t) = Σ_j j^{−2β} e^{−2j^{−β}t} ~ (1/β)Γ(2 − 1/β)(2t)^{−(2−1/β)}."""
-    bexp = _check("beta", beta, 1, "beta > 1")
+    bexp = check_above("beta", beta, 1, "beta > 1")
     return continuum_limit(2 * bexp, bexp, sp.sympify(time))
 
 
 def tail_fsl(s=P.s, beta=P.beta, size=P.M) -> sp.Expr:
     """δ_M = Σ_{j>M} j^{−(sβ+1)} ~ M^{−sβ}/(sβ)."""
-    sexp = _check("s", s, 0, "s > 0")
-    bexp = _check("beta", beta, 1, "beta > 1")
-    return _power_tail(sexp * bexp + 1, sp.sympify(size))
+    sexp = check_above("s", s, 0, "s > 0")
+    bexp = check_above("beta", beta, 1, "beta > 1")
+    return power_tail(sexp * bexp + 1, sp.sympify(size))
 
 
 # ---------------------------------------------------------------------------------------------------

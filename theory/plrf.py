@@ -38,7 +38,7 @@ import sympy as sp
 from lrwb.theory import modesums
 from lrwb.theory import params as P
 from lrwb.theory.balance import Balance, balance, log_monomial
-from lrwb.theory.results import NotApplicable, Regime, Result, derived_here
+from lrwb.theory.result import NotApplicable, Regime, Result, derived_here
 
 __all__ = [
     "Model",
@@ -114,8 +114,8 @@ class Model:
     hard: tuple[tuple[sp.Symbol, float], ...] = ((a, 3.5), (b, 5.0))
 
     def __post_init__(self):
-        modesums._check("a (task exponent)", self.task, 1, "a > 1")
-        modesums._check("b (spectrum exponent)", self.spectrum, 1, "b > 1")
+        modesums.check_above("a (task exponent)", self.task, 1, "a > 1")
+        modesums.check_above("b (spectrum exponent)", self.spectrum, 1, "b > 1")
 
     @functools.cached_property
     def signal(self) -> modesums.ContinuumLimit:
@@ -140,7 +140,7 @@ class Model:
     @functools.cached_property
     def tail_exponent(self) -> sp.Expr:
         """a − 1 in δ_N ~ N^{−(a−1)}/(a−1), read off :func:`lrwb.theory.modesums.tail`."""
-        return -_power_of(modesums._power_tail(self.task, N), N)
+        return -_power_of(modesums.power_tail(self.task, N), N)
 
     def sample(self, phase: str) -> dict[sp.Symbol, float]:
         return dict(self.easy if _check_phase(phase) == "easy" else self.hard)
@@ -357,7 +357,7 @@ def compute_optimal_balance(phase: str = "easy", schedule: str = "optimal", mode
     if schedule not in ("optimal", "constant"):
         raise ValueError(f"schedule = {schedule!r}; valid: optimal, constant")
     steps = C / N
-    tail_term = _monomial(modesums._power_tail(model.task, N), N)
+    tail_term = _monomial(modesums.power_tail(model.task, N), N)
     if schedule == "optimal":
         delta = optimal_schedule_shape(model)["delta"]
         tau = eta_peak * steps / (delta + 1)

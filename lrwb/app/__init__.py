@@ -1,0 +1,31 @@
+"""The app layer of LR Workbench: what a user runs. Imports every layer below; nothing imports it.
+
+- :mod:`~lrwb.app.cli` — the ``lrwb`` command (one module per sub-command);
+- :mod:`~lrwb.app.reproduce` — ``lrwb reproduce``: the cached runner of every experiment, and :func:`load`,
+  which reads a results folder back;
+- :mod:`~lrwb.app.report` — ``report.md`` / ``report.html`` from the runner's records.
+
+>>> from lrwb import app
+>>> app.reproduce.MANIFEST
+'manifest.json'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: The modules of the layer, imported on first attribute access.
+MODULES = ("cli", "reproduce", "report")
+
+__all__ = list(MODULES)
+
+
+def __getattr__(name: str):
+    # PEP 562: the CLI and the runner load every layer below
+    if name in MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; it exports {', '.join(__all__)}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -21,12 +21,16 @@ so a crashed run leaves no stale lock). Holding the lock, a run deletes the temp
 interrupted run left behind. The report covers every experiment present in the folder: those not selected by
 ``--only`` are shown from their manifests (marked stale when their key no longer matches or the manifest does
 not validate).
+
+:func:`load` reads a results folder back (its experiments, claims, sanity checks, files and CSV data), validated
+as the cache validates it.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import csv
 import functools
 import hashlib
 import importlib.util
@@ -39,6 +43,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Callable
+
+import numpy as np
 
 from lrwb import experiments
 from lrwb.experiments.claims import Claim, counted, sanity_checks
@@ -58,6 +64,10 @@ __all__ = [
     "write_formulas",
     "reproduce",
     "select_experiments",
+    "load",
+    "read_csv_columns",
+    "LoadedResults",
+    "LoadedExperiment",
 ]
 
 _NAMESPACE = "lrwb"
@@ -567,6 +577,164 @@ def present_record(name: str, out_dir: Path, *, quick: bool = True, device: str 
                                  stale="computed by other code, mode or device (cache key differs); rerun it")
 
 
+# ------------------------------------------------------------------------------------------------------------
+# reading a results folder back
+
+
+@dataclass(frozen=True)
+class LoadedExperiment:
+    """One experiment of a results folder, as its manifest describes it (validated like the cache).
+
+    Attributes:
+        name, title, source, budget_s: what the registry said when it ran.
+        key: the cache key it was computed under.
+        claims: its counted claims, each verdict recomputed from the stored numbers and rule.
+        sanity: its sanity checks (verdicts recomputed too).
+        files: the files it wrote (absolute paths, each checked against its stored SHA-256).
+        runtime_s: its wall time when it was computed.
+        markdown: its own summary (tables).
+    """
+
+    name: str
+    title: str
+    source: str
+    budget_s: float
+    key: str
+    claims: tuple[Claim, ...]
+    sanity: tuple[Claim, ...]
+    files: tuple[Path, ...]
+    runtime_s: float
+    markdown: str
+
+    @property
+    def passed(self) -> bool:
+        """Every claim and every sanity check passed."""
+        return all(c.passed for c in self.claims + self.sanity)
+
+    def file(self, name: str) -> Path:
+        """The written file called ``name`` (its file name, e.g. ``"fig2_losses.csv"``, or its stem)."""
+        matches = [f for f in self.files if name in (f.name, f.stem)]
+        if len(matches) != 1:
+            listed = ", ".join(f.name for f in self.files) or "none"
+            what = "is ambiguous" if matches else "is not among its files"
+            raise KeyError(f"{self.name}: file {name!r} {what}; files: {listed}")
+        return matches[0]
+
+    def data(self, name: str) -> dict[str, np.ndarray]:
+        """The columns of the CSV file ``name`` (its file name or stem): header name -> array, in file order.
+
+        A column whose non-empty cells all parse as numbers is a float array (an empty cell is NaN); a column
+        of ``True``/``False`` is a bool array; any other column is an array of strings."""
+        tables = [f for f in self.files if f.suffix.lower() == ".csv" and name in (f.name, f.stem)]
+        path = tables[0] if len(tables) == 1 else self.file(name)  # the stem of a CSV: that CSV, not its figure
+        if path.suffix.lower() != ".csv":
+            raise ValueError(f"{self.name}: file {path.name!r} is not a CSV file; data() reads CSV files only")
+        return read_csv_columns(path)
+
+
+def read_csv_columns(path) -> dict[str, np.ndarray]:
+    """The columns of a CSV file written by :func:`lrwb.numerics.io.write_csv`: header name -> array."""
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    if not table:
+        raise ValueError(f"{path}: empty CSV file (expected a header row)")
+    header, body = table[0], table[1:]
+    for number, row in enumerate(body, 2):
+        if len(row) != len(header):
+            raise ValueError(f"{path} line {number}: {len(row)} cells, the header has {len(header)}")
+    columns = {}
+    for j, column in enumerate(header):
+        cells = [row[j] for row in body]
+        filled = [c for c in cells if c != ""]
+        if filled and all(c in ("True", "False") for c in filled) and len(filled) == len(cells):
+            columns[column] = np.array([c == "True" for c in cells], dtype=bool)
+            continue
+        try:
+            columns[column] = np.array([float(c) if c != "" else np.nan for c in cells], dtype=float)
+        except ValueError:
+            columns[column] = np.array(cells, dtype=str)
+    return columns
+
+
+@dataclass(frozen=True)
+class LoadedResults:
+    """A results folder read back by :func:`load`: its experiments, in report order."""
+
+    out_dir: Path
+    experiments: tuple[LoadedExperiment, ...]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.experiments)
+
+    def __getitem__(self, name: str) -> LoadedExperiment:
+        for entry in self.experiments:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"{self.out_dir}: no experiment {name!r}; present: {', '.join(self.names()) or 'none'}")
+
+    def __iter__(self):
+        return iter(self.experiments)
+
+    def __len__(self) -> int:
+        return len(self.experiments)
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """Every experiment's counted claims (without the sanity checks)."""
+        return tuple(c for e in self.experiments for c in e.claims)
+
+    @property
+    def sanity(self) -> tuple[Claim, ...]:
+        """Every experiment's sanity checks."""
+        return tuple(c for e in self.experiments for c in e.sanity)
+
+
+def load(out_dir) -> LoadedResults:
+    """Read the results folder of ``lrwb reproduce --out OUT`` back: every experiment that has a manifest.
+
+    Each manifest is validated as the cache validates it (:func:`read_manifest`: exact layout, files confined
+    to the experiment's folder and unchanged since they were written) and each verdict is recomputed from the
+    stored numbers and rule; a manifest that does not validate raises :class:`InvalidManifest` naming its
+    folder. Sub-folders without a manifest (an experiment that raised or was interrupted) are left out. The
+    cache key is not compared with the current code: the folder is read as it is.
+
+    >>> load("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: results folder no/such/folder does not exist (write one with: lrwb reproduce --out no/such/folder)
+
+    Typical use (docs/reproduce.md)::
+
+        results = load("results")
+        fig2 = results["plrf_fig2"]
+        [c for c in fig2.claims if not c.passed]
+        columns = fig2.data("plrf_fig2_final_losses.csv")   # header name -> numpy array
+    """
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise FileNotFoundError(f"results folder {out} does not exist (write one with: lrwb reproduce --out {out})")
+    loaded = {}
+    for exp_dir in sorted(p for p in out.iterdir() if p.is_dir() and (p / MANIFEST).exists()):
+        try:
+            record, claims = read_manifest(exp_dir)
+        except InvalidManifest as err:
+            message = str(err) if str(exp_dir) in str(err) else f"{exp_dir}: {err}"
+            raise InvalidManifest(f"results folder {out}: experiment {exp_dir.name} does not validate "
+                                  f"({message}); rerun it with lrwb reproduce --out {out} --only {exp_dir.name}"
+                                  ) from None
+        loaded[exp_dir.name] = LoadedExperiment(
+            record["name"], record["title"], record["source"], float(record["budget_s"]), record["key"],
+            counted(claims), sanity_checks(claims), tuple(out.joinpath(*PurePosixPath(f).parts) for f in record["files"]),
+            float(record["runtime_s"]), record["markdown"])
+    if not loaded:
+        raise FileNotFoundError(f"results folder {out} holds no experiment results (no {out}/*/{MANIFEST}); "
+                                f"write them with: lrwb reproduce --out {out}")
+    rank = {name: i for i, name in enumerate(experiments.names())}  # report order; unregistered ones last
+    order = sorted(loaded, key=lambda name: (rank.get(name, len(rank)), name))
+    return LoadedResults(out, tuple(loaded[name] for name in order))
+
+
 FORMULAS_MATHML = "formulas_mathml.json"
 
 
@@ -673,6 +841,14 @@ def reproduce(out_dir="results", *, quick: bool = True, only: str | None = None,
         progress: show an overall progress bar and a per-experiment budget bar (tqdm) when stderr is a
             terminal; never elsewhere (a log gets one plain line per experiment from ``on_record``).
         on_record: called with each finished record (the CLI prints a line per experiment).
+
+    Typical use: ``run = reproduce("results", only="plrf_fig2"); print(run.summary())``, then
+    :func:`load` to read the folder back later. Bad arguments fail before any work:
+
+    >>> reproduce("results", device="tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: --device 'tpu' must be 'cpu' or 'cuda'
     """
     from lrwb.app import report
 

@@ -93,7 +93,11 @@ def _load_all() -> None:
 
 
 def names() -> tuple[str, ...]:
-    """The registered experiment names, in report order (the order of ``_MODULES``, then registration)."""
+    """The registered experiment names, in report order (the order of ``_MODULES``, then registration).
+
+    >>> names()[:3]
+    ('plrf_fig1b', 'plrf_fig2', 'plrf_fig3')
+    """
     _load_all()
     rank = {module: i for i, module in enumerate(_MODULES)}
     return tuple(sorted(_REGISTRY, key=lambda n: (rank.get(_REGISTRY[n].module, len(rank)), n)))
@@ -108,7 +112,14 @@ def spec(name: str) -> ExperimentSpec:
 
 
 def run(name: str, out_dir, quick: bool = True, device: str | None = None):
-    """Run the experiment ``name``, writing its files under ``out_dir``; returns its result dataclass."""
+    """Run the experiment ``name``, writing its files under ``out_dir``; returns its result dataclass (with
+    ``claims``, ``files``, ``runtime_s`` and ``markdown()``). ``lrwb reproduce`` adds the cache and the report.
+
+    >>> run("plrf_fig9", "results/plrf_fig9")
+    Traceback (most recent call last):
+    ...
+    ValueError: experiment name = 'plrf_fig9' is unknown; valid names: [...'plrf_fig2'...]
+    """
     entry = spec(name)
     kwargs = {"device": device} if (device is not None and entry.takes_device) else {}
     return entry.func(Path(out_dir), bool(quick), **kwargs)

@@ -1,7 +1,7 @@
 """PLRF phase diagram (Bordelon & Mori, ``plrf.md`` §4): the exponents checked across the (a, b) plane, not at one
 or two points.
 
-The quick sweep of :mod:`lrwb.app.sweep` — 42 points, a ∈ {1.25, 1.5, 2, 2.5, 3.5, 5} × b ∈ {1.25, 1.5, 2, 2.5,
+The quick sweep of :mod:`lrwb.numerics.sweep` — 42 points, a ∈ {1.25, 1.5, 2, 2.5, 3.5, 5} × b ∈ {1.25, 1.5, 2, 2.5,
 3.5, 5, 8} (both phases, six points on the boundary a = b, a → 1, large b), horizons T = 250 … 8000, σ = 0.5,
 B = 5, η_max = 1, top-N model with its tail and N large enough that the tail cannot move
 (:func:`lrwb.numerics.analysis.phase_diagram.features_for`) — on a local Dask cluster. At every point each applicable
@@ -23,7 +23,7 @@ from pathlib import Path
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim
 from lrwb.numerics.analysis.phase_diagram import SweepSettings
-from lrwb.app.sweep import FULL_HORIZONS, SweepRun, full_grid, quick_grid, run_sweep
+from lrwb.numerics.sweep import FULL_HORIZONS, SweepRun, full_grid, quick_grid, run_sweep
 
 __all__ = ["PhaseDiagramResult", "plrf_phase_diagram"]
 

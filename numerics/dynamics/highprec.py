@@ -29,23 +29,17 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass
 from operator import mul
-from typing import Callable
+from typing import Callable, ClassVar
 
 import numpy as np
 from mpmath import mp
 
-from lrwb.numerics.dynamics.expected import (
-    DIVERGENCE_FACTOR,
-    LossCurve,
-    _assemble,
-    _divergence_message,
-    _prepare,
-    run_stability_bound,
-)
+from lrwb.numerics.dynamics.curve import LossCurve
+from lrwb.numerics.dynamics.engine import EngineResult, solve
+from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR, DynamicsProblem, check_on_divergence
 from lrwb.numerics.spectra import Spectrum
-from lrwb.numerics.stability import DivergenceError
 
-__all__ = ["expected_loss_mp", "DEFAULT_DIGITS", "ARITHMETICS"]
+__all__ = ["expected_loss_mp", "HighPrecisionEngine", "DEFAULT_DIGITS", "ARITHMETICS"]
 
 DEFAULT_DIGITS = 50
 ARITHMETICS = ("decimal", "mpmath")
@@ -158,51 +152,74 @@ def expected_loss_mp(
     ``mp_values`` holds the high-precision numbers (``Decimal`` or ``mpf``):
     ``{"loss": [...], "bias": [...], "variance": [...]}``, one list of T+1 per schedule (a single list for
     one schedule; a diverged schedule's list stops before the divergence step).
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> curve = expected_loss_mp(power_law_spectrum(3.5, 2.0, 4), np.full(3, 0.5), digits=30, keep_values=True)
+    >>> curve.digits, curve.loss.shape, len(curve.mp_values["loss"])
+    (30, (4,), 4)
     """
-    digits = _check_digits(digits)
-    if arithmetic not in ARITHMETICS:
-        raise ValueError(f"arithmetic = {arithmetic!r} must be one of {', '.join(ARITHMETICS)}")
-    ar = _DECIMAL if arithmetic == "decimal" else _MPMATH
-    problem = _prepare(spectrum, lr, sigma, batch, momentum, steps, on_divergence, allow_unstable)
-    n_sched, n_steps = problem.lr.shape
-    loss = np.full((n_sched, n_steps + 1), np.inf)
-    bias = np.full((n_sched, n_steps + 1), np.inf)
-    variance = np.full((n_sched, n_steps + 1), np.inf)
-    diverged_step = np.full(n_sched, -1, dtype=np.int64)
-    kept = {"loss": [], "bias": [], "variance": []}
-    num = ar.number
-    with _precision(arithmetic, digits):
-        lam = [num(float(x)) for x in problem.eigenvalues]
-        lam2 = [x * x for x in lam]
-        c0 = [num(float(x)) for x in problem.target]
-        tail = num(problem.tail)
-        sigma2 = num(problem.sigma) * num(problem.sigma)
-        noise = sigma2 + tail
-        scale = ar.dot(lam, c0) + tail + sigma2
-        threshold = num(DIVERGENCE_FACTOR) * scale if scale > 0 else num(float("inf"))
-        for s in range(n_sched):
-            lr_s = [num(float(x)) for x in problem.lr[s]]
-            inv_b = [num(0.0) if np.isinf(b) else num(1.0) / num(float(b)) for b in problem.batch[s]]
-            if problem.has_momentum:
-                mu_s = [num(float(x)) for x in problem.momentum[s]]
-                total, bias_hp, step = _momentum_schedule(ar, lam, lam2, c0, lr_s, inv_b, mu_s, noise, threshold)
-            else:
-                total, bias_hp, step = _sgd_schedule(ar, lam, lam2, c0, lr_s, inv_b, noise, threshold)
-            good = len(total) if step < 0 else step  # entries before the blow-up
-            loss_hp = [x + tail for x in total[:good]]
-            var_hp = [x - y for x, y in zip(total[:good], bias_hp[:good])]
-            loss[s, :good] = [float(x) for x in loss_hp]
-            bias[s, :good] = [float(x) for x in bias_hp[:good]]
-            variance[s, :good] = [float(x) for x in var_hp]
-            diverged_step[s] = step
-            if keep_values:
-                kept["loss"].append(loss_hp)
-                kept["bias"].append(bias_hp[:good])
-                kept["variance"].append(var_hp)
-    bound = run_stability_bound(problem.eigenvalues, problem.batch, problem.momentum)
-    if (diverged_step >= 0).any() and on_divergence == "raise":
-        s = int(np.flatnonzero(diverged_step >= 0)[0])
-        t = int(diverged_step[s])
-        raise DivergenceError(_divergence_message(problem, s, t, bound), step=t, bound=bound)
-    values = {k: (v[0] if problem.single else v) for k, v in kept.items()} if keep_values else None
-    return _assemble(problem, loss, bias, variance, diverged_step, bound, None, digits=digits, mp_values=values)
+    engine = HighPrecisionEngine(digits=digits, arithmetic=arithmetic, keep_values=keep_values)
+    check_on_divergence(on_divergence)
+    problem = DynamicsProblem.build(spectrum, lr, sigma=sigma, batch=batch, momentum=momentum, steps=steps,
+                                    allow_unstable=allow_unstable or on_divergence == "flag")
+    return solve(engine, problem, on_divergence=on_divergence)
+
+
+class HighPrecisionEngine:
+    """The recursion in ``digits``-digit arithmetic (``"decimal"`` or ``"mpmath"``), bias/variance always;
+    ``keep_values`` keeps the high-precision numbers (``EngineResult.mp_values``)."""
+
+    name: ClassVar[str] = "highprec"
+
+    def __init__(self, digits: int = DEFAULT_DIGITS, arithmetic: str = "decimal", keep_values: bool = False):
+        self.digits = _check_digits(digits)
+        if arithmetic not in ARITHMETICS:
+            raise ValueError(f"arithmetic = {arithmetic!r} must be one of {', '.join(ARITHMETICS)}")
+        self.arithmetic = arithmetic
+        self.keep_values = keep_values
+
+    def run(self, problem: DynamicsProblem, *, parts: bool = True, record_modes: bool = False) -> EngineResult:
+        """Loss, bias and variance of every schedule (``parts`` is ignored: the split is always computed)."""
+        if record_modes:
+            raise ValueError("the high-precision engine keeps no per-mode history: pass record_modes=False")
+        digits, arithmetic = self.digits, self.arithmetic
+        ar = _DECIMAL if arithmetic == "decimal" else _MPMATH
+        n_sched, n_steps = problem.lr.shape
+        loss = np.full((n_sched, n_steps + 1), np.inf)
+        bias = np.full((n_sched, n_steps + 1), np.inf)
+        variance = np.full((n_sched, n_steps + 1), np.inf)
+        diverged_step = np.full(n_sched, -1, dtype=np.int64)
+        kept = {"loss": [], "bias": [], "variance": []}
+        num = ar.number
+        with _precision(arithmetic, digits):
+            lam = [num(float(x)) for x in problem.eigenvalues]
+            lam2 = [x * x for x in lam]
+            c0 = [num(float(x)) for x in problem.target]
+            tail = num(problem.tail)
+            sigma2 = num(problem.sigma) * num(problem.sigma)
+            noise = sigma2 + tail
+            scale = ar.dot(lam, c0) + tail + sigma2
+            threshold = num(DIVERGENCE_FACTOR) * scale if scale > 0 else num(float("inf"))
+            for s in range(n_sched):
+                lr_s = [num(float(x)) for x in problem.lr[s]]
+                inv_b = [num(0.0) if np.isinf(b) else num(1.0) / num(float(b)) for b in problem.batch[s]]
+                if problem.has_momentum:
+                    mu_s = [num(float(x)) for x in problem.momentum[s]]
+                    total, bias_hp, step = _momentum_schedule(ar, lam, lam2, c0, lr_s, inv_b, mu_s, noise, threshold)
+                else:
+                    total, bias_hp, step = _sgd_schedule(ar, lam, lam2, c0, lr_s, inv_b, noise, threshold)
+                good = len(total) if step < 0 else step  # entries before the blow-up
+                loss_hp = [x + tail for x in total[:good]]
+                var_hp = [x - y for x, y in zip(total[:good], bias_hp[:good])]
+                loss[s, :good] = [float(x) for x in loss_hp]
+                bias[s, :good] = [float(x) for x in bias_hp[:good]]
+                variance[s, :good] = [float(x) for x in var_hp]
+                diverged_step[s] = step
+                if self.keep_values:
+                    kept["loss"].append(loss_hp)
+                    kept["bias"].append(bias_hp[:good])
+                    kept["variance"].append(var_hp)
+        values = kept if self.keep_values else None
+        return EngineResult(loss=loss, bias=bias, variance=variance, diverged_step=diverged_step, digits=digits,
+                            mp_values=values)

@@ -1,10 +1,11 @@
-"""Optional numba accelerator for :mod:`lrwb.numerics.dynamics.expected` (NumPy fallback there when numba is missing).
+"""Compiled kernels of the numba engine (:mod:`lrwb.numerics.dynamics.numba_engine`; the NumPy engine runs without numba).
 
 Each kernel runs one fused loop over steps per schedule with one inner pass over the modes that updates
 the per-mode moments and accumulates the next step's sums Σλ(·) at once, so the state (a few length-N
 arrays, passed in by the caller) stays in L1 cache and memory does not grow with T·N.
 
-The formulas are those of :mod:`lrwb.numerics.dynamics.expected` (same order of operations as its NumPy path), in the
+The formulas are those of :mod:`lrwb.numerics.dynamics.expected` (same order of operations as the NumPy engine,
+:mod:`lrwb.numerics.dynamics.numpy_engine`), in the
 centred form: per mode the squared mean p_k = (E e_k)² (or the means m_k, u_k with momentum) and the
 variance v_k = Var e_k are tracked separately, so bias = Σλ_k p_k and variance = Σλ_k v_k come out without
 the cancellation of "loss − bias".
@@ -18,19 +19,16 @@ On divergence (the excess loss not finite or above ``threshold``) at step t of s
 Chunks: each kernel runs the steps ``t_begin ≤ t < t_end`` only. ``t_begin == 0`` starts every schedule from its
 initial state; a later chunk continues from the state arrays and the running sums in ``carry`` left by the
 previous one (then the call must hold one schedule, since the state is per call). The caller
-(:mod:`lrwb.numerics.dynamics.expected`) runs long problems in chunks of a fraction of a second, so Ctrl-C — which Python
+(:mod:`lrwb.numerics.dynamics.numba_engine`) runs long problems in chunks of a fraction of a second, so Ctrl-C — which Python
 only sees between compiled calls — stops a run promptly.
 """
 
 from __future__ import annotations
 
-try:  # numba is optional (extra "fast"); dynamics.py falls back to NumPy without it.
-    import numba
+from lrwb.numerics.backends import HAVE_NUMBA  # optional (extra "fast"); the NumPy engine runs without it
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only on installs without numba
-    numba = None
-    HAVE_NUMBA = False
+if HAVE_NUMBA:
+    import numba
 
 FASTMATH = {"reassoc", "contract"}
 

@@ -6,41 +6,55 @@ tensor operations on (S, N) arrays so that thousands of schedules run at once on
     c ← c + λ [c (−2η + η²(1 + 1/B) λ) + (η²/B)(σ² + δ + Σ_j λ_j c_j)].
 
 Use it through ``expected_loss(..., backend="torch", device="cuda", dtype="float32", parts=False)``. With no
-CUDA device it falls back to the CPU with a :class:`~lrwb.numerics.simulate.DeviceFallbackWarning`. float32 is
-checked against float64 in the tests (relative error bounded there, see ``tests/numerics/test_dynamics_torch.py``).
+CUDA device it falls back to the CPU with a :class:`~lrwb.numerics.backends.DeviceFallbackWarning`. float32 is
+checked against float64 in the tests (relative error bounded there, see ``tests/numerics/dynamics/test_torch_engine.py``).
+
+>>> import numpy as np
+>>> from lrwb.numerics.dynamics.problem import DynamicsProblem
+>>> from lrwb.numerics.spectra import power_law_spectrum
+>>> problem = DynamicsProblem.build(power_law_spectrum(3.5, 2.0, 4), np.full(3, 0.5))
+>>> result = TorchEngine(device="cpu").run(problem, parts=False)
+>>> result.loss.shape
+(1, 4)
 """
 
 from __future__ import annotations
 
-import warnings
+from typing import ClassVar
 
 import numpy as np
 
+from lrwb.numerics.backends import import_torch, torch_device
+from lrwb.numerics.dynamics.engine import EngineResult, fill_after, first_blowup
+from lrwb.numerics.dynamics.problem import DynamicsProblem
+
+__all__ = ["TorchEngine", "sgd_loss_torch", "DTYPES"]
+
 DTYPES = ("float64", "float32")
 
-
-def _torch():
-    try:
-        import torch
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("backend='torch' needs PyTorch, which is not installed: pip install 'lr-workbench[torch]' "
-                          "(or use backend='numba'/'numpy')") from err
-    return torch
+# The alternative named when PyTorch is missing.
+_ALTERNATIVE = "backend='numba'/'numpy'"
 
 
-def resolve_device(device: str):
-    """A ``torch.device``; ``cuda`` without a CUDA device falls back to the CPU with a warning."""
-    from lrwb.numerics.simulate import DeviceFallbackWarning
+class TorchEngine:
+    """Plain SGD, loss only, on ``device`` (``cpu``, ``cuda``, ``cuda:INDEX``) in ``dtype`` (float64/float32)."""
 
-    torch = _torch()
-    device = str(device)
-    if not (device == "cpu" or device.startswith("cuda")):
-        raise ValueError(f"device = {device!r} must be cpu, cuda or cuda:INDEX")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn(f"device={device!r} was requested but no CUDA device is available; running on the CPU",
-                      DeviceFallbackWarning, stacklevel=3)
-        return torch.device("cpu")
-    return torch.device(device)
+    name: ClassVar[str] = "torch"
+
+    def __init__(self, device: str = "cpu", dtype: str = "float64"):
+        self.device = device
+        self.dtype = dtype
+
+    def run(self, problem: DynamicsProblem, *, parts: bool = False, record_modes: bool = False) -> EngineResult:
+        """The loss curves; ValueError for momentum, ``parts`` or ``record_modes`` (not computed here)."""
+        if problem.has_momentum or parts or record_modes:
+            raise ValueError("backend = 'torch' computes the loss of plain SGD only: pass parts=False, momentum=0 "
+                             "and record_modes=False (or use backend='numba'/'numpy')")
+        lam = np.ascontiguousarray(problem.eigenvalues)
+        c0 = np.ascontiguousarray(problem.target)
+        excess, diverged_step = sgd_loss_torch(lam, c0, problem.lr, np.asarray(problem.inv_batch), problem.noise,
+                                               problem.threshold, device=self.device, dtype=self.dtype)
+        return EngineResult.from_parts(problem, None, None, diverged_step, excess=excess)
 
 
 def sgd_loss_torch(lam, second0, lr, inv_batch, noise: float, threshold: float, *, device="cpu", dtype="float64"):
@@ -52,8 +66,9 @@ def sgd_loss_torch(lam, second0, lr, inv_batch, noise: float, threshold: float, 
     """
     if dtype not in DTYPES:
         raise ValueError(f"dtype = {dtype!r} must be one of {', '.join(DTYPES)}")
-    torch = _torch()
-    dev = resolve_device(device)
+    torch = import_torch(_ALTERNATIVE)
+    # the warning points at the user's expected_loss call: expected_loss → solve → run → here → torch_device
+    dev = torch_device(torch, device, stacklevel=5)
     tdtype = getattr(torch, dtype)
     lr = np.asarray(lr, dtype=float)
     n_sched, n_steps = lr.shape
@@ -75,8 +90,6 @@ def sgd_loss_torch(lam, second0, lr, inv_batch, noise: float, threshold: float, 
             loss[t + 1] = second @ lam_t
             total = loss[t + 1][:, None]
     out = loss.T.to(torch.float64).cpu().numpy()
-    bad = ~(out <= threshold)
-    diverged_step = np.where(bad.any(axis=1), bad.argmax(axis=1), -1).astype(np.int64)
-    for s in np.flatnonzero(diverged_step >= 0):
-        out[s, diverged_step[s]:] = np.inf
+    diverged_step = first_blowup(out, threshold)
+    fill_after(diverged_step, out)
     return out, diverged_step

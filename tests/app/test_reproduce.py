@@ -8,10 +8,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 
 matplotlib.use("Agg")
@@ -20,9 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from lrwb import experiments
 from lrwb.app import reproduce as rep  # noqa: E402
 from lrwb.app.cli import main  # noqa: E402
-from lrwb.experiments.claims import EXPONENT_TOLERANCE, Claim, SanityCheck, claims_markdown  # noqa: E402
+from lrwb.experiments.claims import Claim, SanityCheck  # noqa: E402
 from lrwb.numerics.io import atomic_savefig, atomic_write  # noqa: E402
-from lrwb.app.report import markdown_table_html, report_html  # noqa: E402
+from lrwb.app.report import report_html  # noqa: E402
 
 CALLS: list[str] = []
 
@@ -82,80 +83,11 @@ def registered(monkeypatch):
     return monkeypatch
 
 
-def test_claim_constructors_and_nan_guard():
-    assert Claim.within("e", "c", 0.5, 0.54, 0.05).passed
-    assert not Claim.within("e", "c", 0.5, 0.56, 0.05).passed
-    assert Claim.relative("e", "c", 2.0, 2.09, 0.05).passed and not Claim.relative("e", "c", 2.0, 2.11, 0.05).passed
-    assert Claim.at_most("e", "c", 1.0, 0.99).passed and not Claim.at_least("e", "c", 1.0, 0.99).passed
-    with pytest.raises(ValueError, match="nan"):
-        Claim.within("e", "c", 0.5, float("nan"), 0.05)
-    c = Claim.within("e", "c", 0.5, 0.52, 0.05, note="n")
-    assert Claim.from_dict(json.loads(json.dumps(c.as_dict()))) == c
-    assert "| e | c | 0.5 | 0.52 | ±0.05 | pass |" in claims_markdown([c])
 
 
-def test_verdict_is_computed_from_the_rule_not_stored():
-    """An edited manifest cannot turn a miss into a pass: from_dict recomputes the verdict from the numbers."""
-    miss = Claim.within("e", "c", 0.5, 0.60, 0.05)
-    record = json.loads(json.dumps(miss.as_dict()))
-    assert record["passed"] is False and record["kind"] == "within" and record["tol"] == 0.05
-    record["passed"] = True
-    assert not Claim.from_dict(record).passed
-    record["measured"] = 0.53  # the numbers decide: |0.53 − 0.5| ≤ 0.05
-    assert Claim.from_dict(record).passed
-    # the dataclass has no verdict field to set
-    assert "passed" not in Claim.__dataclass_fields__
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"verdict": "pass"}, "unknown keys"),
-    ({"kind": "roughly"}, "kind"),
-    ({"derived": "0.5"}, "expected a real number"),
-    ({"measured": True}, "expected a real number"),
-    ({"tol": -0.1}, "≥ 0"),
-    ({"claim": 3}, "expected a string"),
-    ({"category": "vibe"}, "category"),
-    ({"is_exponent": "yes"}, "true or false"),
-    ({"kind": "at_most"}, "one-sided"),  # at_most with tol 0.05: the bound belongs in derived
-])
-def test_from_dict_rejects_bad_records(change, message):
-    record = {**Claim.within("e", "c", 0.5, 0.52, 0.05).as_dict(), **change}
-    with pytest.raises(ValueError, match=message):
-        Claim.from_dict(record)
 
-
-def test_from_dict_needs_the_rule():
-    record = Claim.within("e", "c", 0.5, 0.52, 0.05).as_dict()
-    with pytest.raises(ValueError, match="lacks"):
-        Claim.from_dict({k: v for k, v in record.items() if k != "tol"})
-
-
-def test_exponent_claims_follow_one_tolerance_rule():
-    # conventions.md: ±0.05 on exponents; 0.549 vs 0.5 passes, 0.551 fails.
-    assert Claim.exponent("e", "ζ", 0.5, 0.549).passed and not Claim.exponent("e", "ζ", 0.5, 0.551).passed
-    assert Claim.exponent("e", "ζ", 0.5, 0.55).tol == EXPONENT_TOLERANCE
-    # A wider band only with a stated, measured finite-size correction: tol = 0.05 + correction.
-    widened = Claim.exponent("e", "ζ", 0.5, 0.57, correction=0.03, note="local slopes vs 1/log T: drift 0.03")
-    assert widened.passed and widened.tol == pytest.approx(0.08)
-    with pytest.raises(ValueError, match="how it was measured"):
-        Claim.exponent("e", "ζ", 0.5, 0.57, correction=0.03)
-    record = Claim.exponent("e", "ζ", 0.5, 0.52).as_dict()
-    with pytest.raises(ValueError, match="the rule is"):
-        Claim.from_dict({**record, "tol": 0.1})  # an exponent claim cannot loosen its own band
-    assert Claim.from_dict(record) == Claim.exponent("e", "ζ", 0.5, 0.52)
-
-
-def test_sanity_checks_round_trip_as_their_own_category():
-    s = SanityCheck.at_most("e", "optimum / feasible baseline", 1.0, 0.9, note="baseline is feasible")
-    back = Claim.from_dict(json.loads(json.dumps(s.as_dict())))
-    assert isinstance(back, SanityCheck) and back == s and back.is_sanity and back.as_dict()["category"] == "sanity"
-    assert Claim.from_dict(asdict(s)) == s  # dataclasses.asdict carries the category as well
-    assert type(Claim.from_dict(Claim.at_most("e", "c", 1.0, 0.9).as_dict())) is Claim
-    with pytest.raises(ValueError, match="not an exponent claim"):
-        SanityCheck("e", "c", 0.5, 0.5, "within", 0.05, is_exponent=True)
-    table = claims_markdown([Claim.within("e", "c", 0.5, 0.52, 0.05), s])
-    assert "| e | optimum / feasible baseline | 1 | 0.9 | ≤ 1 | ok | baseline is feasible |" in table
-    assert table.index("Sanity checks") > table.index("| e | c |")
 
 
 def test_registry_validates_names_and_budgets():
@@ -284,11 +216,6 @@ def test_formulas_written_once_per_theory_version(tmp_path, monkeypatch):
     assert f"Derived formulas ({len(entries)})" in page and page.count("<math display='block'>") == len(entries)
     assert "<mfrac>" in page and "\\frac" not in page
 
-
-def test_markdown_table_html_renders_pipe_tables():
-    out = markdown_table_html("intro <b>\n| a | b |\n|---|---|\n| 1 | 2 |")
-    assert "<p>intro &lt;b&gt;</p>" in out and "<th>a</th>" in out and "<td>2</td>" in out
-    assert out.count("<tr>") == 2, "the |---| separator row is not a table row"
 
 
 def test_docs_budget_table_lists_every_experiment_with_its_budget():
@@ -625,22 +552,6 @@ def test_report_html_renders_tex_and_links_every_data_file(registered, tmp_path)
     assert "<a href='formulas.tex'>formulas.tex</a>" in page
 
 
-def test_tex_rendering_of_text_and_formulas():
-    from lrwb.app.report import tex_text_html, tex_to_mathml
-
-    assert tex_text_html("L* ∝ C^{-e}, (1 − z/N)^{2β−1}, λ_{j^{2}}, T^2 <x>") == (
-        "L* ∝ C<sup>-e</sup>, (1 − z/N)<sup>2β−1</sup>, λ<sub>j<sup>2</sup></sub>, T<sup>2</sup> &lt;x&gt;")
-    assert tex_text_html("plrf_fig2 and a_b stay names") == "plrf_fig2 and a_b stay names"
-    assert tex_text_html("unbalanced ^{ brace") == "unbalanced ^{ brace"
-    assert tex_to_mathml(r"\zeta_T^{\mathrm{power}} \asymp") == (
-        "<math><mrow><msubsup><mi>ζ</mi><mi>T</mi><mrow><mi mathvariant='normal'>power</mi></mrow></msubsup>"
-        "<mo>≍</mo></mrow></math>")
-    assert "<mfrac><mrow><mi>η</mi></mrow><mrow><mi>B</mi></mrow></mfrac>" in tex_to_mathml(r"\tfrac{\eta}{B}")
-    assert tex_text_html("sum_{k>N} k^-a. N^-(a-1)") == "sum<sub>k&gt;N</sub> k<sup>-a</sup>. N^-(a-1)"
-    assert "<mo stretchy='false'>(</mo>" in tex_to_mathml("e(t)")  # TeX's parentheses do not grow
-    assert tex_to_mathml(r"\unknowncmd x") == "<math><mrow><mtext>\\unknowncmd</mtext><mi>x</mi></mrow></math>"
-    assert "<script" not in tex_text_html("$<script>$ <script>")
-
 
 def test_readme_examples_do_not_overwrite_each_others_files():
     import re
@@ -671,3 +582,84 @@ def test_code_version_of_a_data_reader_follows_the_data(monkeypatch):
     monkeypatch.setenv("LRWB_DATA", "/somewhere/else")
     assert rep.code_version("lrwb.experiments.real_curves") != bundled  # other data: not the cached result
     assert rep.code_version("lrwb.experiments.plrf_fig3") == plrf  # reads no data
+
+
+# ------------------------------------------------------------------------------------------------------------
+# reading a results folder back: load(OUT)
+
+
+def test_load_returns_claims_sanity_files_and_data(registered, tmp_path):
+    run = rep.reproduce(tmp_path, only="dummy_exp,dummy2_exp", progress=False)
+    results = rep.load(tmp_path)
+    # the report's order (the registry's: same module, then by name), not the order of --only
+    assert results.names() == tuple(r.name for r in run.records) == ("dummy2_exp", "dummy_exp")
+    dummy = results["dummy_exp"]
+    assert dummy.title == "Dummy" and dummy.source == "test" and dummy.budget_s == 5.0
+    assert dummy.key == _rec(run).key and dummy.markdown == _rec(run).markdown
+    assert dummy.claims == _rec(run).counted and dummy.sanity == _rec(run).sanity
+    assert [c.passed for c in dummy.claims] == [True, False] and not dummy.passed
+    assert results.claims == run.claims and results.sanity == run.sanity
+    assert dummy.files == (tmp_path / "dummy_exp" / "dummy.csv", tmp_path / "dummy_exp" / "dummy.png")
+    assert dummy.file("dummy.png") == dummy.file("dummy.png").resolve() == tmp_path / "dummy_exp" / "dummy.png"
+    columns = dummy.data("dummy.csv")
+    assert list(columns) == ["x", "y"] and columns["x"].tolist() == [1.0] and columns["y"].tolist() == [2.0]
+    assert dummy.data("dummy")["y"].dtype == float  # by stem too
+    assert results["dummy2_exp"].data("two.csv")["x"].tolist() == [3.0]
+    with pytest.raises(ValueError, match="not a CSV"):
+        dummy.data("dummy.png")
+    with pytest.raises(KeyError, match="'nope' is not among its files; files: dummy.csv, dummy.png"):
+        dummy.file("nope")
+    with pytest.raises(KeyError, match="no experiment 'broken_exp'; present: dummy2_exp, dummy_exp"):
+        results["broken_exp"]
+
+
+def test_load_recomputes_verdicts_and_skips_folders_without_a_manifest(registered, tmp_path):
+    rep.reproduce(tmp_path, only="dummy_exp,broken_exp", progress=False)
+    (tmp_path / "broken_exp").mkdir(exist_ok=True)  # as an interrupted experiment leaves it: files, no manifest
+    (tmp_path / "broken_exp" / "partial.csv").write_text("x\n")
+    assert rep.load(tmp_path).names() == ("dummy_exp",)
+
+    def edit(r):
+        for c in r["claims"]:
+            c["passed"] = not c["passed"]  # stored verdicts are never believed
+        r["claims"][0]["measured"] = 0.60  # the numbers decide: |0.60 − 0.5| > 0.05
+
+    _edit_manifest(tmp_path, edit)
+    assert [c.passed for c in rep.load(tmp_path)["dummy_exp"].claims] == [False, False]
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda root: (root / "dummy_exp" / "dummy.csv").write_text("x,y\n1,"), "changed since it was written"),
+    (lambda root: _edit_manifest(root, _unknown_top_key), "unknown keys"),
+    (lambda root: _edit_manifest(root, _unknown_rule), "kind"),
+    (lambda root: _manifest_path(root).write_text("{"), "unreadable"),
+])
+def test_load_rejects_a_manifest_that_does_not_validate_naming_its_folder(registered, tmp_path, damage, why):
+    rep.reproduce(tmp_path, only="dummy_exp", progress=False)
+    damage(tmp_path)
+    with pytest.raises(rep.InvalidManifest, match=why) as err:
+        rep.load(tmp_path)
+    assert str(tmp_path / "dummy_exp") in str(err.value) and "--only dummy_exp" in str(err.value)
+
+
+def test_load_of_a_missing_or_empty_folder_says_how_to_write_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        rep.load(tmp_path / "absent")
+    (tmp_path / "points").mkdir()  # a folder that is not an experiment's
+    with pytest.raises(FileNotFoundError, match="no experiment results"):
+        rep.load(tmp_path)
+
+
+def test_csv_columns_are_numbers_bools_or_text(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('schedule,T,passed,loss\n"wsd:1,0.2,0",100,True,0.5\ncosine:1,200,False,\n')
+    columns = rep.read_csv_columns(path)
+    assert columns["schedule"].tolist() == ["wsd:1,0.2,0", "cosine:1"]  # a quoted comma stays in its cell
+    assert columns["T"].tolist() == [100.0, 200.0] and columns["passed"].tolist() == [True, False]
+    assert columns["loss"][0] == 0.5 and np.isnan(columns["loss"][1])  # an empty cell is NaN, never 0
+    path.write_text("x,y\n1\n")
+    with pytest.raises(ValueError, match="line 2: 1 cells, the header has 2"):
+        rep.read_csv_columns(path)
+    path.write_text("")
+    with pytest.raises(ValueError, match="empty CSV"):
+        rep.read_csv_columns(path)

@@ -1,4 +1,4 @@
-"""``lrwb sweep``: the PLRF phase diagram over a grid of (a, b) on Dask (:mod:`lrwb.app.sweep`).
+"""``lrwb sweep``: the PLRF phase diagram over a grid of (a, b) on Dask (:mod:`lrwb.numerics.sweep`).
 
 At every grid point: ζ_T of the optimal schedule and of the best constant, the best constant's LR exponent
 ξ_const, the collapse scale ξ (easy phase), the stationarity exponent κ and the anneal length exponent (hard
@@ -63,7 +63,7 @@ def add_parser(subparsers) -> None:
 
 def settings_and_grid(args: argparse.Namespace):
     """(SweepSettings, grid points) from the arguments."""
-    from lrwb.app import sweep
+    from lrwb.numerics import sweep
     from lrwb.numerics.analysis.phase_diagram import SweepSettings
 
     quick = args.grid == "quick"
@@ -83,7 +83,7 @@ def settings_and_grid(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from lrwb.app.sweep import run_sweep
+    from lrwb.numerics.sweep import run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers = {args.workers} must be >= 1")

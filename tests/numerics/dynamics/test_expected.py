@@ -441,3 +441,15 @@ def test_numpy_fallback_when_numba_is_missing(easy, monkeypatch):
     assert np.array_equal(fallback.loss, reference.loss)
     with pytest.raises(ValueError, match="numba"):
         dynamics.expected_loss(easy, lr, backend="numba")
+
+
+def test_engine_table_and_doctest():
+    import doctest
+
+    import lrwb.numerics.dynamics.expected as dynamics
+
+    result = doctest.testmod(dynamics)
+    assert result.attempted > 0 and result.failed == 0
+    # every float64 backend name (but "auto") is an engine; "highprec" is reached through expected_loss_mp
+    assert set(dynamics.BACKENDS) - {"auto"} | {"highprec"} == set(dynamics.ENGINES)
+    assert all(cls.name == name for name, cls in dynamics.ENGINES.items())

@@ -127,3 +127,24 @@ def test_bad_input(kwargs, message):
     spec = power_law_spectrum(3.5, 2.0, 10)
     with pytest.raises(ValueError, match=message):
         expected_loss_mp(spec, np.full(5, 0.1), **kwargs)
+
+
+def test_engine_entry_point_doctest_and_direct_run():
+    import doctest
+
+    from lrwb.numerics.dynamics import highprec
+    from lrwb.numerics.dynamics.highprec import HighPrecisionEngine
+    from lrwb.numerics.dynamics.problem import DynamicsProblem
+
+    result = doctest.testmod(highprec)
+    assert result.attempted > 0 and result.failed == 0
+    spec = power_law_spectrum(3.5, 2.0, 6)
+    lr = np.full(10, 0.4)
+    direct = HighPrecisionEngine(digits=30, keep_values=True).run(DynamicsProblem.build(spec, lr, batch=3))
+    curve = expected_loss_mp(spec, lr, batch=3, digits=30, keep_values=True)
+    np.testing.assert_array_equal(direct.loss[0], curve.loss)  # same arithmetic on the same problem
+    assert direct.digits == 30 and direct.mp_values["loss"][0] == curve.mp_values["loss"]
+    with pytest.raises(ValueError, match="per-mode history"):
+        HighPrecisionEngine().run(DynamicsProblem.build(spec, lr, batch=3), record_modes=True)
+    with pytest.raises(ValueError, match="arithmetic"):
+        HighPrecisionEngine(arithmetic="gmpy")

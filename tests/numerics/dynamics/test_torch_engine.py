@@ -57,3 +57,20 @@ def test_cuda_float32_matches_float64():
     ref = expected_loss(SPEC, LR, sigma=0.5, batch=5, parts=False, backend="numpy")
     out = expected_loss(SPEC, LR, sigma=0.5, batch=5, parts=False, backend="torch", device="cuda", dtype="float32")
     assert np.max(np.abs(out.loss - ref.loss) / ref.loss) < 1e-4
+
+
+def test_engine_entry_point_doctest_and_direct_run():
+    import doctest
+
+    from lrwb.numerics.dynamics import torch_engine
+    from lrwb.numerics.dynamics.problem import DynamicsProblem
+    from lrwb.numerics.dynamics.torch_engine import TorchEngine
+
+    result = doctest.testmod(torch_engine)
+    assert result.attempted > 0 and result.failed == 0
+    problem = DynamicsProblem.build(SPEC, LR[:2, :50], sigma=0.5, batch=5)
+    direct = TorchEngine(dtype="float64").run(problem)
+    ref = expected_loss(SPEC, LR[:2, :50], sigma=0.5, batch=5, parts=False, backend="torch")
+    np.testing.assert_array_equal(direct.loss, ref.loss)  # the same engine on the same problem: bit for bit
+    with pytest.raises(ValueError, match="dtype"):
+        TorchEngine(dtype="float16").run(problem)

@@ -21,7 +21,7 @@ from lrwb import experiments
 from lrwb.app.cli import main
 from lrwb.numerics.analysis.phase_diagram import (GridPoint, Measurement, SweepSettings, check_point, derived_exponents,
                                     evaluate_point, features_for, fitted_exponents, point_key, trend)
-from lrwb.app.sweep import (SchedulerUnreachable, cache_path, connect, parse_values, product_grid, run_sweep,
+from lrwb.numerics.sweep import (SchedulerUnreachable, cache_path, connect, parse_values, product_grid, run_sweep,
                             table_rows)
 
 distributed = pytest.importorskip("distributed")

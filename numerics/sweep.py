@@ -1,4 +1,5 @@
-"""``lrwb sweep``: the PLRF phase diagram over a grid of (a, b), one Dask task per grid point.
+"""The PLRF phase diagram over a grid of (a, b), one Dask task per grid point: the engine of ``lrwb sweep``
+and of the ``plrf_phase_diagram`` experiment (it lives in numerics so that both layers above may use it).
 
 Each grid point is one pure task, :func:`lrwb.numerics.analysis.phase_diagram.evaluate_point` (optimal schedules and best
 constants on a horizon ladder). The tasks run on ``dask.distributed``: a :class:`~distributed.LocalCluster` of
@@ -33,7 +34,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from lrwb.experiments.claims import EXPONENT_TOLERANCE
+from lrwb.numerics.conventions import EXPONENT_TOLERANCE
 from lrwb.numerics.io import atomic_write, save_figure, write_csv
 from lrwb.numerics.analysis.phase_diagram import (QUANTITIES, RECORD_VERSION, THEORY_NAMES, GridPoint, SweepSettings,
                                     check_point, derived_exponents, estimated_cost, evaluate_point,
