@@ -43,12 +43,6 @@ FACADE = 4  # the root package ``lrwb`` and ``python -m lrwb``: above the app
 #: Violations being fixed in parallel on issue #13, with the helper that owns each. The lead empties this list
 #: after merging; an entry that no longer occurs makes the test fail (remove it).
 KNOWN_VIOLATIONS: dict[str, str] = {
-    # dyn: the cycle through function-level imports (a backends module breaks it)
-    "cycle: lrwb.numerics.dynamics.expected, lrwb.numerics.dynamics.torch_engine, lrwb.numerics.simulate": "dyn",
-    # dyn: the high-precision engine reaches into the numpy engine's internals
-    "private name: lrwb.numerics.dynamics.highprec imports lrwb.numerics.dynamics.expected._assemble": "dyn",
-    "private name: lrwb.numerics.dynamics.highprec imports lrwb.numerics.dynamics.expected._divergence_message": "dyn",
-    "private name: lrwb.numerics.dynamics.highprec imports lrwb.numerics.dynamics.expected._prepare": "dyn",
     # ctl: batch and momentum control reach into lr's private checks and sweeps (one adjoint, public helpers)
     "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._check_eta_max": "ctl",
     "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._check_lr": "ctl",

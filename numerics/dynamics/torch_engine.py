@@ -72,7 +72,8 @@ def sgd_loss_torch(lam, second0, lr, inv_batch, noise: float, threshold: float, 
     tdtype = getattr(torch, dtype)
     lr = np.asarray(lr, dtype=float)
     n_sched, n_steps = lr.shape
-    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=tdtype, device=dev)  # noqa: E731
+    # a copy: the checked inputs are read-only broadcast views, which torch refuses to wrap without a warning
+    as_t = lambda a: torch.as_tensor(np.array(a, order="C"), dtype=tdtype, device=dev)  # noqa: E731
     lam_t = as_t(lam)
     second = as_t(np.broadcast_to(second0, (n_sched, lam.size))).clone()
     # Per-step coefficients, (T, S, 1), computed once on the host in float64.
