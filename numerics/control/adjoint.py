@@ -36,17 +36,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrwb.numerics.backends import HAVE_NUMBA, resolve_backend
 from lrwb.numerics.checks import check_batch, check_finite_real, check_positive_int, check_sigma
 from lrwb.numerics.dynamics.expected import DIVERGENCE_FACTOR
 from lrwb.numerics.spectra import Spectrum
 
-try:  # numba is optional; the NumPy twins below are the fallback (and the benchmark's naive baseline).
+# numba is optional (lrwb.numerics.backends detects it); the NumPy twins below are the fallback (and the
+# benchmark's naive baseline).
+if HAVE_NUMBA:
     import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    numba = None
-    HAVE_NUMBA = False
 
 __all__ = [
     "AdjointGradient",
@@ -54,7 +52,6 @@ __all__ = [
     "loss_and_gradient",
     "objective_weights",
     "divergence_threshold",
-    "pick_backend",
     "check_spectrum",
     "check_problem",
     "check_schedule",
@@ -74,17 +71,6 @@ DIVERGED_VALUE = 1e30
 # ----------------------------------------------------------------------------------------------------------
 # Inputs
 # ----------------------------------------------------------------------------------------------------------
-
-
-def pick_backend(backend: str) -> str:
-    """``"numba"`` or ``"numpy"`` for a requested backend in :data:`BACKENDS` (``"auto"``: numba if installed)."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend = {backend!r} must be one of {BACKENDS}")
-    if backend == "auto":
-        return "numba" if HAVE_NUMBA else "numpy"
-    if backend == "numba" and not HAVE_NUMBA:
-        raise ValueError("backend = 'numba' needs numba installed; use backend='numpy' or 'auto'")
-    return backend
 
 
 def check_spectrum(spectrum) -> Spectrum:
@@ -323,7 +309,7 @@ class SGDAdjoint:
         self.lin = np.empty(self.steps)
         self.quad = np.empty(self.steps)
         self.inv_batch_gradient = np.empty(self.steps)
-        kind = pick_backend(backend)
+        kind = resolve_backend(backend, BACKENDS, numba=HAVE_NUMBA)
         self._forward = _forward_numba if kind == "numba" else _forward_numpy
         self._reverse = _reverse_numba if kind == "numba" else _reverse_numpy
         self.evaluations = 0

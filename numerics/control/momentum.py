@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from lrwb.numerics.backends import resolve_backend
 from lrwb.numerics.checks import check_batch, check_momentum, check_positive_int, check_sigma
 from lrwb.numerics.control.adjoint import (
     BACKENDS,
@@ -60,7 +61,6 @@ from lrwb.numerics.control.adjoint import (
     check_spectrum,
     divergence_threshold,
     objective_weights,
-    pick_backend,
 )
 from lrwb.numerics.control.lr import optimal_schedule
 from lrwb.numerics.conventions import DEFAULTS
@@ -220,7 +220,7 @@ class _MomentumProblem:
         self.noise = float(sigma) ** 2 + self.tail
         self.weights = objective_weights(self.steps, window)
         self.threshold = divergence_threshold(spectrum, sigma)
-        self.kind = pick_backend(backend)
+        self.kind = resolve_backend(backend, BACKENDS, numba=HAVE_NUMBA)
         n = self.lam.size
         if self.kind == "numba":
             self.hist = tuple(np.empty((self.steps + 1, n)) for _ in range(3))

@@ -175,7 +175,7 @@ def test_divergent_point_counts_as_a_huge_finite_value():
     (lambda: adjoint.check_schedule([[0.1]]), "1-D"),
     (lambda: adjoint.check_eta_max(-1.0), "eta_max = -1.0"),
     (lambda: adjoint.check_eta_max("big"), "eta_max"),
-    (lambda: adjoint.pick_backend("gpu"), "backend"),
+    (lambda: SGDAdjoint(power_law_spectrum(3.5, 2.0, 10), 3, sigma=0.5, backend="gpu"), "backend = 'gpu'"),
     (lambda: objective_weights(0), "steps"),
     (lambda: SGDAdjoint(power_law_spectrum(3.5, 2.0, 10), 3, sigma=0.5, batch=[2.0, 0.5, 2.0]),
      "B = 0.5 at step 1"),
