@@ -38,7 +38,8 @@ import numpy as np
 
 from lrwb.numerics.backends import HAVE_NUMBA, resolve_backend
 from lrwb.numerics.checks import check_batch, check_finite_real, check_positive_int, check_sigma
-from lrwb.numerics.dynamics.expected import DIVERGENCE_FACTOR
+from lrwb.numerics.conventions import DEFAULTS
+from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR
 from lrwb.numerics.spectra import Spectrum
 
 # numba is optional (lrwb.numerics.backends detects it); the NumPy twins below are the fallback (and the
@@ -288,8 +289,8 @@ class SGDAdjoint:
     ((10,), False, 1)
     """
 
-    def __init__(self, spectrum: Spectrum, steps: int, *, sigma: float, batch=5.0, window: int | None = None,
-                 backend: str = "auto"):
+    def __init__(self, spectrum: Spectrum, steps: int, *, sigma: float, batch=DEFAULTS.batch,
+                 window: int | None = None, backend: str = "auto"):
         check_spectrum(spectrum)
         sigma = check_sigma(sigma)
         self.steps = check_positive_int(steps, "steps")
