@@ -250,10 +250,11 @@ def _reverse_numpy(lam, hist, sums, lr, inv_batch, noise, weights, grad, grad_in
     """NumPy twin of :func:`_reverse_kernel` (the per-step Python-loop adjoint)."""
     steps = lr.size
     lam2 = lam * lam
+    per_step = np.ndim(inv_batch) > 0
     p[:] = weights[steps] * lam
     for t in range(steps - 1, -1, -1):
         eta = lr[t]
-        y = _batch_at(inv_batch, t)
+        y = inv_batch[t] if per_step else inv_batch
         r = eta * eta * y
         big_p = lam @ p
         pc = p * hist[t]
