@@ -104,7 +104,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _run_momentum(args, spectrum, options):
-    from lrwb.numerics.control import CONVERGED_DECREASE, optimal_momentum_schedule
+    from lrwb.numerics.control.momentum import CONVERGED_DECREASE, optimal_momentum_schedule
     from lrwb.numerics.stability import find_violation
 
     common = dict(smoothness=args.smoothness, coordinates=args.coordinates, window=args.window,
@@ -128,7 +128,7 @@ def _run_momentum(args, spectrum, options):
 
 
 def _run_batch(args, spectrum):
-    from lrwb.numerics.control import CONVERGED_KKT, optimal_batch_schedule
+    from lrwb.numerics.control.batch import CONVERGED_KKT, optimal_batch_schedule
 
     result = optimal_batch_schedule(spectrum, args.steps, total_samples=args.batch * args.steps,
                                     eta_max=args.eta_max, sigma=args.sigma, batch_min=args.batch_min,
@@ -153,7 +153,8 @@ def _not_converged(name, measure, what, tolerance, iterations, message) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lrwb.numerics.control import CONVERGED_RESIDUAL, optimal_schedule, tuned_baselines
+    from lrwb.numerics.control.baselines import tuned_baselines
+    from lrwb.numerics.control.lr import CONVERGED_RESIDUAL, optimal_schedule
     from lrwb.numerics.stability import stable_eta_max
 
     _check_args(args)
