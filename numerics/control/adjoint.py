@@ -346,7 +346,7 @@ class SGDAdjoint:
         return value, grad
 
     @property
-    def loss(self) -> np.ndarray:
+    def excess_loss(self) -> np.ndarray:
         """Excess loss S_t + δ_N at t = 0 … T of the last evaluated schedule (a view of the buffer)."""
         return self.sums + self.tail
 
@@ -391,4 +391,4 @@ def loss_and_gradient(spectrum: Spectrum, lr, *, sigma: float, batch: float, win
         return AdjointGradient(np.inf, grad, np.full(arr.size, np.nan), loss, True)
     with np.errstate(divide="ignore", invalid="ignore"):
         eta_star = np.where(problem.quad > 0, problem.lin / problem.quad, np.nan)
-    return AdjointGradient(value, grad, eta_star, problem.loss, False)
+    return AdjointGradient(value, grad, eta_star, problem.excess_loss, False)

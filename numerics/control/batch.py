@@ -69,8 +69,8 @@ class _BatchProblem:
         return self.sweep.evaluations
 
     @property
-    def loss(self) -> np.ndarray:
-        return self.sweep.loss
+    def excess_loss(self) -> np.ndarray:
+        return self.sweep.excess_loss
 
     def evaluate(self, lr, batch):
         """(J, ∂J/∂η, ∂J/∂B, diverged) for one schedule (lr, batch), each (T,)."""
@@ -122,7 +122,7 @@ def batch_loss_and_gradient(spectrum: Spectrum, lr, batch, *, sigma: float, wind
     batch_arr = check_batch(batch_arr, (steps,))
     problem = _BatchProblem(spectrum, steps, sigma=sigma, window=window, backend=backend)
     value, g_lr, g_b, diverged = problem.evaluate(lr_arr, batch_arr)
-    loss = np.full(steps + 1, np.inf) if diverged else problem.loss
+    loss = np.full(steps + 1, np.inf) if diverged else problem.excess_loss
     return BatchGradient(value, g_lr, g_b, loss, diverged)
 
 
@@ -372,7 +372,7 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
     free = batch > batch_min * (1.0 + 1e-6) + 1e-9 * spare
     nu = float(np.mean(g_b[free])) if free.any() else 0.0
     kkt = float(np.max(np.abs(g_b[free] - nu)) / abs(nu)) if free.any() and nu != 0 else 0.0
-    loss = problem.loss
+    loss = problem.excess_loss
     return OptimalBatchSchedule(
         batch=batch, lr=lr, loss=loss, final_loss=float(loss[-1]), objective=float(value),
         total_samples=float(total_samples), batch_min=requested_min,

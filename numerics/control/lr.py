@@ -278,7 +278,7 @@ def optimal_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch: flo
         raise ValueError(f"optimal_schedule: no stable schedule found below eta_max = {eta_max}")
     res, inactive = _residual(lr, grad, problem.lin, eta_max)
     max_res = float(np.nanmax(res)) if inactive.any() else 0.0
-    loss = problem.loss
+    loss = problem.excess_loss
     return OptimalSchedule(lr=lr, loss=loss, final_loss=float(loss[-1]), objective=value,
                            eta_max=eta_max, residual=res, max_residual=max_res, inactive=inactive,
                            iterations=int(result.nit) + polished, evaluations=problem.evaluations,

@@ -143,7 +143,7 @@ def test_per_step_batch_sweep_matches_the_engine_and_the_constant_batch(backend)
     assert not diverged and again == value
     assert np.allclose(grad_again, grad, rtol=1e-11, atol=1e-14 * np.abs(grad).max())
     sweep.evaluate(lr, inv_batch=1.0 / batch)
-    assert np.allclose(sweep.loss, expected_loss(spectrum, lr, sigma=0.5, batch=batch).loss, rtol=1e-11)
+    assert np.allclose(sweep.excess_loss, expected_loss(spectrum, lr, sigma=0.5, batch=batch).loss, rtol=1e-11)
     # Without the gradient: the same objective, no reverse sweep.
     assert sweep.evaluate(lr, gradient=False)[:2] == (value, None) and sweep.evaluations == 4
 
