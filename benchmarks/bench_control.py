@@ -50,6 +50,7 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from scipy import optimize  # noqa: E402
 
+from lrwb.numerics.control import adjoint  # noqa: E402
 from lrwb.numerics.control import lr as control  # noqa: E402
 from lrwb.numerics.io import atomic_write  # noqa: E402
 from lrwb.numerics.spectra import power_law_spectrum  # noqa: E402
@@ -82,7 +83,7 @@ def timed(func, repeats):
 
 def naive_solve(spectrum, steps):
     """L-BFGS-B with the per-step Python-loop adjoint, no scaling, no polish; same start as the fast solver."""
-    problem = control._Problem(spectrum, steps, backend="numpy", **PROBLEM)
+    problem = adjoint.SGDAdjoint(spectrum, steps, backend="numpy", **PROBLEM)
     x0 = control.default_start(spectrum, steps, eta_max=ETA_MAX, **PROBLEM)
     result = optimize.minimize(problem.scipy_fun, x0, jac=True, method="L-BFGS-B",
                                bounds=[(0.0, ETA_MAX)] * steps,
@@ -149,20 +150,20 @@ def load_reference(path: Path, problem: dict, recompute: bool = False) -> tuple[
 def traced_solve(spectrum, steps, target: float):
     """The standard solve with every objective evaluation logged: (result, total wall s, total CPU s,
     wall s to the first evaluation with J ≤ target or None, CPU s to it or None)."""
-    original = control._Problem.evaluate
+    original = adjoint.SGDAdjoint.evaluate
     log = []
     w0, c0 = time.perf_counter(), time.process_time()
 
-    def evaluate(self, lr, gradient=True):
-        out = original(self, lr, gradient)
+    def evaluate(self, lr, gradient=True, inv_batch=None):
+        out = original(self, lr, gradient, inv_batch)
         log.append((time.perf_counter() - w0, time.process_time() - c0, out[0]))
         return out
 
-    control._Problem.evaluate = evaluate
+    adjoint.SGDAdjoint.evaluate = evaluate
     try:
         result = control.optimal_schedule(spectrum, steps, eta_max=ETA_MAX, **PROBLEM)
     finally:
-        control._Problem.evaluate = original
+        adjoint.SGDAdjoint.evaluate = original
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     hit = next(((w, c) for w, c, value in log if value <= target), (None, None))
     return result, wall, cpu, hit[0], hit[1]

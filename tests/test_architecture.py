@@ -44,18 +44,6 @@ FACADE = 4  # the root package ``lrwb`` and ``python -m lrwb``: above the app
 #: Violations being fixed in parallel on issue #13, with the helper that owns each. The lead empties this list
 #: after merging; an entry that no longer occurs makes the test fail (remove it).
 KNOWN_VIOLATIONS: dict[str, str] = {
-    # ctl: batch and momentum control reach into lr's private checks and sweeps (one adjoint, public helpers)
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._check_eta_max": "ctl",
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._check_lr": "ctl",
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._check_problem": "ctl",
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._check_steps": "ctl",
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._forward_numba": "ctl",
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._forward_numpy": "ctl",
-    "private name: lrwb.numerics.control.batch uses lrwb.numerics.control.lr._pick_backend": "ctl",
-    "private name: lrwb.numerics.control.momentum uses lrwb.numerics.control.lr._check_eta_max": "ctl",
-    "private name: lrwb.numerics.control.momentum uses lrwb.numerics.control.lr._check_lr": "ctl",
-    "private name: lrwb.numerics.control.momentum uses lrwb.numerics.control.lr._check_steps": "ctl",
-    "private name: script benchmarks/bench_control.py uses lrwb.numerics.control.lr._Problem": "ctl",
 }
 
 #: Modules without a test module of their own (rule g), each with where it is tested instead.

@@ -47,7 +47,7 @@ import numpy as np
 
 from lrwb.numerics.analysis.asymptotics import asymptotic_exponent, extrapolate_values
 from lrwb.numerics.analysis.slopes import loglog_slope
-from lrwb.numerics.control.lr import optimal_schedules as exact_optimal_schedules
+from lrwb.numerics.control import optimal_schedules as exact_optimal_schedules
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck
 from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE

@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from lrwb.numerics.control.lr import OptimalSchedule, optimal_schedules
+from lrwb.numerics.control import OptimalSchedule, optimal_schedules
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim
 from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrwb.numerics.control.batch import OptimalBatchSchedule, derived_batch_ramp, fit_ramp_exponent, optimal_batch_schedule
+from lrwb.numerics.control import OptimalBatchSchedule, derived_batch_ramp, fit_ramp_exponent, optimal_batch_schedule
 from lrwb.numerics.dynamics.expected import expected_loss
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck

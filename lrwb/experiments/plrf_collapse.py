@@ -50,7 +50,7 @@ import numpy as np
 import sympy as sp
 
 from lrwb.numerics.analysis.asymptotics import extrapolate, extrapolate_values
-from lrwb.numerics.control.lr import OptimalSchedule, optimal_schedules
+from lrwb.numerics.control import OptimalSchedule, optimal_schedules
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck
 from lrwb.numerics.conventions import EXPONENT_TOLERANCE

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrwb.numerics.control.lr import BaselineSchedule, OptimalSchedule, best_constant, best_power_law, optimal_schedules
+from lrwb.numerics.control import BaselineSchedule, OptimalSchedule, best_constant, best_power_law, optimal_schedules
 from lrwb.numerics.dynamics.expected import expected_loss
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim

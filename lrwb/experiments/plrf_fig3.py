@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrwb.numerics.control.lr import best_constant, optimal_schedule
+from lrwb.numerics.control import best_constant, optimal_schedule
 from lrwb.numerics.dynamics.expected import LossCurve, expected_loss
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck

@@ -53,7 +53,7 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
-from lrwb.numerics.control.lr import optimal_schedule, rescale_schedule
+from lrwb.numerics.control import optimal_schedule, rescale_schedule
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim
 from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE

@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from lrwb.numerics.analysis.asymptotics import asymptotic_exponent
-from lrwb.numerics.control.momentum import OptimalMomentumSchedule, optimal_momentum_schedules
+from lrwb.numerics.control import OptimalMomentumSchedule, optimal_momentum_schedules
 from lrwb.experiments import experiment
 from lrwb.experiments.claims import Claim, SanityCheck
 from lrwb.numerics.conventions import DEFAULTS, EXPONENT_TOLERANCE

@@ -183,7 +183,7 @@ def evaluate_point(a: float, b: float, settings: SweepSettings) -> dict:
     time: long compiled calls run in a helper thread, :func:`lrwb.numerics.resources.interruptible`, so the task
     thread's own time would miss them; a worker runs one task at a time), ``wall_s`` its wall time.
     """
-    from lrwb.numerics.control.lr import best_constant, optimal_schedules
+    from lrwb.numerics.control import best_constant, optimal_schedules
     from lrwb.numerics.spectra import power_law_spectrum
 
     point = check_point(a, b)

@@ -14,16 +14,18 @@ its maximum (most intrinsic time, u = η_max (T − t) remaining) and spending t
 whose continuum solution is B*(t) ∝ (1 − t/T)^{1/(2b) − 1} in the easy phase (registry ``batch_ramp``;
 :mod:`lrwb.theory.plrf`). It grows without bound as t → T (integrably), so in practice it is capped.
 
-Discrete adjoint (O(N·T); the forward moments are stored): p_k(T) = w_T λ_k,
-p_k(t) = g_k p_k(t+1) + λ_k (r_t P_{t+1} + w_t), P = Σ λ p, and
-
-    ∂J/∂y_t = η_t² [Σ_k p_k(t+1) λ_k² c_k(t) + P_{t+1} (n + S_t)],   ∂J/∂B_t = −y_t² ∂J/∂y_t,
-    ∂J/∂η_t = 2(Q_t η_t − D_t),  D_t = Σ p λ c,  Q_t = (1 + y_t) Σ p λ² c + y_t P (n + S_t)   (as lrwb.numerics.control.lr).
+Gradients: the plain-SGD discrete adjoint (:mod:`lrwb.numerics.control.adjoint`, one forward and one reverse
+sweep) gives ∂J/∂η_t and ∂J/∂y_t, and ∂J/∂B_t = −y_t² ∂J/∂y_t.
 
 Solver (:func:`optimal_batch_schedule`): the budget and the floor are built into the variables,
 B_t = B_min + (D − T·B_min)·softmax(z)_t, and L-BFGS-B minimises over z (unconstrained). The certificate is the
 Karush–Kuhn–Tucker condition of the budget: ∂J/∂B_t equals one multiplier −ν on every step above the floor
 (:attr:`OptimalBatchSchedule.kkt_residual`, the relative spread of ∂J/∂B_t over those steps).
+
+>>> from lrwb.numerics.spectra import power_law_spectrum
+>>> ramp = optimal_batch_schedule(power_law_spectrum(3.5, 2.0, 20), 20, total_samples=200.0, eta_max=0.5)
+>>> round(float(ramp.batch.sum()), 6), bool(ramp.objective <= ramp.constant_objective)
+(200.0, True)
 """
 
 from __future__ import annotations
@@ -34,18 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from lrwb.numerics.control import lr as _control
-from lrwb.numerics.dynamics.expected import DIVERGENCE_FACTOR
+from lrwb.numerics.checks import check_batch, check_positive_int, check_sigma
+from lrwb.numerics.control.adjoint import DIVERGED_VALUE, SGDAdjoint, check_eta_max, check_schedule, check_spectrum
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.spectra import Spectrum
 from lrwb.numerics.stability import UnstableLearningRateError, bound_for, renewal_norm
-
-try:  # numba is optional; the NumPy twins below are the fallback.
-    import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    numba = None
-    HAVE_NUMBA = False
 
 __all__ = [
     "BatchGradient",
@@ -55,109 +50,35 @@ __all__ = [
     "optimal_batch_schedule",
     "derived_batch_ramp",
     "fit_ramp_exponent",
+    "stable_batch_floor",
+    "CONVERGED_KKT",
 ]
-
-# Objective handed to the line search for a divergent trial point (stands for +∞, as in lrwb.numerics.control.lr).
-_DIVERGED_VALUE = 1e30
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Kernels: forward (stores c(t)) and reverse (gradients in η_t and y_t = 1/B_t)
-# ----------------------------------------------------------------------------------------------------------
-
-
-def _reverse_kernel(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, grad_inv_batch, p):
-    """Reverse sweep (module docstring); p is a length-N work array (the costate)."""
-    n = lam.size
-    steps = lr.size
-    big_p = 0.0
-    for i in range(n):
-        p[i] = weights[steps] * lam[i]
-        big_p += lam[i] * p[i]
-    for t in range(steps - 1, -1, -1):
-        eta = lr[t]
-        y = inv_batch[t]
-        r = eta * eta * y
-        a_t = noise + sums[t]
-        d = 0.0
-        q2 = 0.0
-        add = r * big_p + weights[t]
-        big_p_new = 0.0
-        for i in range(n):
-            li = lam[i]
-            pi = p[i]
-            ci = hist[t, i]
-            d += pi * li * ci
-            q2 += pi * li * li * ci
-            u = 1.0 - eta * li
-            pn = (u * u + r * li * li) * pi + li * add
-            p[i] = pn
-            big_p_new += li * pn
-        grad_lr[t] = 2.0 * (((1.0 + y) * q2 + y * big_p * a_t) * eta - d)
-        grad_inv_batch[t] = eta * eta * (q2 + big_p * a_t)
-        big_p = big_p_new
-
-
-def _reverse_numpy(lam, hist, sums, lr, inv_batch, noise, weights, grad_lr, grad_inv_batch, p):
-    lam2 = lam * lam
-    p[:] = weights[lr.size] * lam
-    for t in range(lr.size - 1, -1, -1):
-        eta, y = lr[t], inv_batch[t]
-        r = eta * eta * y
-        big_p = lam @ p
-        pc = p * hist[t]
-        d, q2 = lam @ pc, lam2 @ pc
-        a_t = noise + sums[t]
-        grad_lr[t] = 2.0 * (((1.0 + y) * q2 + y * big_p * a_t) * eta - d)
-        grad_inv_batch[t] = eta * eta * (q2 + big_p * a_t)
-        p[:] = ((1.0 - eta * lam) ** 2 + r * lam2) * p + lam * (r * big_p + weights[t])
-
-
-if HAVE_NUMBA:
-    from lrwb.numerics.resources import interruptible
-
-    _jit = numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
-    _reverse_numba = interruptible(_jit(_reverse_kernel))  # Ctrl-C during long sweeps
-else:  # pragma: no cover
-    _reverse_numba = None
 
 
 class _BatchProblem:
-    """Buffers for repeated evaluations of J and its gradients on one (spectrum, T, σ) problem."""
+    """J and its gradients in (η_t, B_t) on one (spectrum, T, σ) problem: the plain-SGD adjoint
+    (:class:`~lrwb.numerics.control.adjoint.SGDAdjoint`) evaluated at y_t = 1/B_t, with ∂J/∂B_t = −y_t² ∂J/∂y_t."""
 
     def __init__(self, spectrum: Spectrum, steps: int, *, sigma: float, window=None, backend: str = "auto"):
-        _control._check_problem(spectrum, sigma, 1.0)
-        self.steps = _control._check_steps(steps)
-        self.lam = np.ascontiguousarray(spectrum.eigenvalues, dtype=float)
-        self.c0 = np.ascontiguousarray(spectrum.target, dtype=float)
-        self.tail = float(spectrum.tail)
-        self.noise = float(sigma) ** 2 + self.tail
-        self.weights = _control.objective_weights(self.steps, window)
-        scale = spectrum.initial_loss() + float(sigma) ** 2
-        self.threshold = DIVERGENCE_FACTOR * scale if scale > 0 else np.inf
-        self.hist = np.empty((self.steps + 1, self.lam.size))
-        self.sums = np.empty(self.steps + 1)
-        self.p = np.empty(self.lam.size)
-        kind = _control._pick_backend(backend)
-        # The forward sweep is control.py's (it takes 1/B_t per step); only the reverse sweep differs here.
-        self.forward = _control._forward_numba if kind == "numba" else _control._forward_numpy
-        self.reverse = _reverse_numba if kind == "numba" else _reverse_numpy
-        self.evaluations = 0
+        self.sweep = SGDAdjoint(spectrum, steps, sigma=sigma, batch=1.0, window=window, backend=backend)
+        self.steps = self.sweep.steps
+        self.threshold = self.sweep.threshold
+
+    @property
+    def evaluations(self) -> int:
+        return self.sweep.evaluations
+
+    @property
+    def excess_loss(self) -> np.ndarray:
+        return self.sweep.excess_loss
 
     def evaluate(self, lr, batch):
         """(J, ∂J/∂η, ∂J/∂B, diverged) for one schedule (lr, batch), each (T,)."""
-        self.evaluations += 1
-        lr = np.ascontiguousarray(lr, dtype=float)
         inv_batch = np.ascontiguousarray(1.0 / np.asarray(batch, dtype=float))
-        blown = self.forward(self.lam, self.c0, lr, inv_batch, self.noise, self.threshold, self.hist, self.sums)
-        if blown >= 0:
-            zeros = np.zeros(self.steps)
-            return np.inf, zeros, zeros.copy(), True
-        objective = float(self.weights @ self.sums) + self.tail * float(self.weights.sum())
-        grad_lr = np.empty(self.steps)
-        grad_y = np.empty(self.steps)
-        self.reverse(self.lam, self.hist, self.sums, lr, inv_batch, self.noise, self.weights, grad_lr, grad_y, self.p)
-        return objective, grad_lr, -inv_batch * inv_batch * grad_y, False
+        objective, grad_lr, diverged = self.sweep.evaluate(lr, inv_batch=inv_batch)
+        if diverged:
+            return np.inf, grad_lr, np.zeros(self.steps), True
+        return objective, grad_lr, -inv_batch * inv_batch * self.sweep.inv_batch_gradient, False
 
 
 @dataclass(frozen=True)
@@ -179,34 +100,29 @@ class BatchGradient:
     diverged: bool
 
 
-def _check_batch(batch, steps: int) -> np.ndarray:
-    arr = np.asarray(batch, dtype=float)
-    try:
-        arr = np.broadcast_to(arr, (steps,)).astype(float)
-    except ValueError:
-        raise ValueError(f"batch must be a scalar or shape (T,) with T = {steps}, got shape {arr.shape}") from None
-    bad = ~(np.isfinite(arr) & (arr >= 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"batch[{i}] = {float(arr[i])!r} must be finite and >= 1")
-    return arr
-
-
 def batch_loss_and_gradient(spectrum: Spectrum, lr, batch, *, sigma: float, window: int | None = None,
                             backend: str = "auto") -> BatchGradient:
     """J and its gradients in η_t and B_t by the discrete adjoint (module docstring); ``lr`` and ``batch`` are
-    scalars or (T,) arrays (at least one of them an array, which sets T). A divergent run gives +inf."""
+    scalars or (T,) arrays (at least one of them an array, which sets T). A divergent run gives +inf.
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = batch_loss_and_gradient(spectrum, 0.5, np.linspace(2.0, 8.0, 10), sigma=0.5)
+    >>> out.batch_gradient.shape, bool(np.all(out.batch_gradient < 0))
+    ((10,), True)
+    """
     lr_arr, batch_arr = np.asarray(lr, dtype=float), np.asarray(batch, dtype=float)
     steps = max(lr_arr.size if lr_arr.ndim else 0, batch_arr.size if batch_arr.ndim else 0)
     if steps == 0:
         raise ValueError("lr or batch must be a (T,) array to fix the horizon T")
-    lr_arr = _control._check_lr(np.broadcast_to(lr_arr, (steps,)) if lr_arr.ndim == 0 else lr_arr)
+    lr_arr = check_schedule(np.broadcast_to(lr_arr, (steps,)) if lr_arr.ndim == 0 else lr_arr)
     if lr_arr.size != steps:
         raise ValueError(f"lr has {lr_arr.size} steps but batch has {steps}")
-    batch_arr = _check_batch(batch_arr, steps)
+    batch_arr = check_batch(batch_arr, (steps,))
     problem = _BatchProblem(spectrum, steps, sigma=sigma, window=window, backend=backend)
     value, g_lr, g_b, diverged = problem.evaluate(lr_arr, batch_arr)
-    loss = np.full(steps + 1, np.inf) if diverged else problem.sums + problem.tail
+    loss = np.full(steps + 1, np.inf) if diverged else problem.excess_loss
     return BatchGradient(value, g_lr, g_b, loss, diverged)
 
 
@@ -220,8 +136,13 @@ def derived_batch_ramp(steps: int, total_samples: float, exponent: float, *, bat
     """B_t = clip(c·(1 − t/T)^p, B_min, B_max), t = 0 … T−1, with c set (by bisection) so that Σ_t B_t = D.
 
     ``exponent`` p is the derived 1/(2b) − 1 (registry ``batch_ramp``; pass it in, never retype it). The cap
-    B_max is the "capped in practice" of ``plrf.md`` (the continuum ramp is unbounded at t → T)."""
-    steps = _control._check_steps(steps)
+    B_max is the "capped in practice" of ``plrf.md`` (the continuum ramp is unbounded at t → T).
+
+    >>> ramp = derived_batch_ramp(10, 100.0, -0.75)
+    >>> round(float(ramp.sum()), 9), bool(ramp[-1] > ramp[0])
+    (100.0, True)
+    """
+    steps = check_positive_int(steps, "steps")
     if not (np.isfinite(exponent)):
         raise ValueError(f"exponent = {exponent!r} must be finite")
     if not (1 <= batch_min < batch_max):
@@ -265,7 +186,14 @@ def fit_ramp_exponent(batch, *, window=(0.2, 0.9)) -> RampFit:
 
     The remaining fraction is taken at the middle of step t (its samples act over t → t+1), which removes the
     O(1/T) offset of the left end. The window leaves out the first steps (the early loss-proportional SGD noise
-    shapes them; plrf.md §4 "warmup") and the last ones (the discrete end)."""
+    shapes them; plrf.md §4 "warmup") and the last ones (the discrete end).
+
+    >>> import numpy as np
+    >>> steps = 100
+    >>> batch = 3.0 * (1.0 - (np.arange(steps) + 0.5) / steps) ** -0.75
+    >>> round(fit_ramp_exponent(batch).exponent, 9)
+    -0.75
+    """
     b = np.asarray(batch, dtype=float)
     lo, hi = window
     if not (0 <= lo < hi <= 1):
@@ -362,8 +290,8 @@ def _softmax(z):
     return e / e.sum()
 
 
-def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: float, eta_max: float = 1.0,
-                           sigma: float = 0.5, batch_min: float = 1.0, window: int | None = None, start=None,
+def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: float, eta_max: float = DEFAULTS.eta_max,
+                           sigma: float = DEFAULTS.sigma, batch_min: float = 1.0, window: int | None = None, start=None,
                            maxiter: int = 5000, tol: float = 1e-13, backend: str = "auto",
                            allow_unstable: bool = False) -> OptimalBatchSchedule:
     """min over B_t ≥ B_min with Σ_t B_t = D of J(η ≡ η_max, B) (final loss, or the mean over the last ``window``
@@ -376,11 +304,12 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
     and sets the result's ``warning``.
     """
     clock = time.perf_counter()
-    steps = _control._check_steps(steps)
-    eta_max = _control._check_eta_max(eta_max)
+    steps = check_positive_int(steps, "steps")
+    eta_max = check_eta_max(eta_max)
     if not (np.isfinite(batch_min) and batch_min >= 1):
         raise ValueError(f"batch_min = {batch_min!r} must be finite and >= 1")
-    _control._check_problem(spectrum, sigma, 1.0)
+    check_spectrum(spectrum)
+    check_sigma(sigma)
     requested_min = float(batch_min)
     floor = stable_batch_floor(spectrum.eigenvalues, eta_max)
     warning = None
@@ -416,7 +345,7 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
         s = _softmax(z)
         value, _, g_b, diverged = problem.evaluate(lr, batch_min + spare * s)
         if diverged:
-            return _DIVERGED_VALUE, np.zeros_like(z)
+            return DIVERGED_VALUE, np.zeros_like(z)
         return value, spare * s * (g_b - s @ g_b)  # chain rule through the softmax
 
     constant = float(total_samples) / steps
@@ -427,10 +356,12 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
         b0 = np.asarray(start, dtype=float)
         if b0.shape != (steps,):
             raise ValueError(f"start has shape {b0.shape}, expected one batch per step, shape ({steps},)")
-        b0 = _check_batch(b0, steps)
+        b0 = check_batch(b0, (steps,))
+        if not np.all(np.isfinite(b0)):
+            raise ValueError("start must hold finite batch sizes (the budget Σ B_t is finite)")
         extra = np.maximum(b0 - batch_min, 1e-12 * spare)
         z0 = np.log(extra / extra.sum())
-    if fun(z0)[0] >= _DIVERGED_VALUE:
+    if fun(z0)[0] >= DIVERGED_VALUE:
         raise ValueError(f"optimal_batch_schedule: the start diverges at eta_max = {eta_max}; raise total_samples "
                          "or lower eta_max (the stability bound grows with the batch)")
     result = optimize.minimize(fun, z0, jac=True, method="L-BFGS-B",
@@ -441,9 +372,9 @@ def optimal_batch_schedule(spectrum: Spectrum, steps: int, *, total_samples: flo
     free = batch > batch_min * (1.0 + 1e-6) + 1e-9 * spare
     nu = float(np.mean(g_b[free])) if free.any() else 0.0
     kkt = float(np.max(np.abs(g_b[free] - nu)) / abs(nu)) if free.any() and nu != 0 else 0.0
-    loss = problem.sums + problem.tail
+    loss = problem.excess_loss
     return OptimalBatchSchedule(
-        batch=batch, lr=lr, loss=loss.copy(), final_loss=float(loss[-1]), objective=float(value),
+        batch=batch, lr=lr, loss=loss, final_loss=float(loss[-1]), objective=float(value),
         total_samples=float(total_samples), batch_min=requested_min,
         constant_objective=float(np.inf if constant_diverged else constant_value), kkt_residual=kkt,
         iterations=int(result.nit), evaluations=problem.evaluations, runtime_s=time.perf_counter() - clock,

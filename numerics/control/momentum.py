@@ -16,7 +16,9 @@ of (C', R', V') and q̃ = q_V − η q_R + η² q_C (V' feeds R' and C'):
     p_C = q_C(1 − 2ηλ) + q_R λ + q̃ aλ² + λ (Σ_j q̃_j λ_j)/B + w_t λ,   p_R = μ(q_R − 2η q_C + 2λ q̃),   p_V = μ² q̃,
     ∂J/∂η_t = Σ_k [q_C (2ηV' − 2(μR + λC)) − q_R V'],   ∂J/∂μ_t = Σ_k [q̃ (2μV + 2λR) + q_R R − 2η q_C R].
 
-(the NumPy twin is :func:`lrwb.numerics.control.lr.momentum_loss_and_gradient`; here one fused numba loop per sweep).
+(:func:`momentum_loss_and_gradient` is the NumPy twin; :func:`heavy_ball_loss_and_gradient` runs one fused numba loop
+per sweep). These are momentum's own sweeps (three moments per mode); μ ≡ 0 reduces them to the plain-SGD adjoint
+of :mod:`lrwb.numerics.control.adjoint`.
 
 Coordinates (``conventions.md``, "Momentum conversion"): the authors' code weights the new gradient by β_A,
 v ← (1 − β_A)v + β_A g, and optimises (η, β_A) in the box [0, 1]². Per step we map
@@ -48,23 +50,32 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from lrwb.numerics.control import lr as _control
-from lrwb.numerics.control.lr import MomentumGradient
-from lrwb.numerics.dynamics.expected import DIVERGENCE_FACTOR
+from lrwb.numerics.backends import resolve_backend
+from lrwb.numerics.checks import check_batch, check_momentum, check_positive_int, check_sigma
+from lrwb.numerics.control.adjoint import (
+    BACKENDS,
+    DIVERGED_VALUE,
+    HAVE_NUMBA,
+    check_eta_max,
+    check_schedule,
+    check_spectrum,
+    divergence_threshold,
+    objective_weights,
+)
+from lrwb.numerics.control.lr import optimal_schedule
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.spectra import Spectrum
 from lrwb.numerics.stability import find_violation, stable_eta_max
 
-try:  # numba is optional; lrwb.numerics.control.lr.momentum_loss_and_gradient is the NumPy fallback.
+if HAVE_NUMBA:
     import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    numba = None
-    HAVE_NUMBA = False
 
 __all__ = [
     "COORDINATES",
     "BACKENDS",
+    "CONVERGED_DECREASE",
+    "MomentumGradient",
+    "momentum_loss_and_gradient",
     "OptimalMomentumSchedule",
     "heavy_ball_loss_and_gradient",
     "authors_to_heavy_ball",
@@ -77,10 +88,6 @@ __all__ = [
 ]
 
 COORDINATES = ("authors", "heavy_ball")
-BACKENDS = ("auto", "numba", "numpy")
-
-# Objective handed to the line search for a divergent trial point (stands for +∞, as in lrwb.numerics.control.lr).
-_DIVERGED_VALUE = 1e30
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -194,65 +201,26 @@ else:  # pragma: no cover
     _forward_numba = _reverse_numba = None
 
 
-def _pick_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend = {backend!r} must be one of {BACKENDS}")
-    if backend == "auto":
-        return "numba" if HAVE_NUMBA else "numpy"
-    if backend == "numba" and not HAVE_NUMBA:
-        raise ValueError("backend = 'numba' needs numba installed; use backend='numpy' or 'auto'")
-    return backend
-
-
 # ----------------------------------------------------------------------------------------------------------
 # Objective and gradient in heavy-ball coordinates
 # ----------------------------------------------------------------------------------------------------------
-
-
-def _per_step_inverse_batch(batch, steps: int) -> np.ndarray:
-    arr = np.asarray(batch, dtype=float)
-    try:
-        arr = np.broadcast_to(arr, (steps,))
-    except ValueError:
-        raise ValueError(f"batch must be a scalar or shape (T,) with T = {steps}, got shape {arr.shape}") from None
-    bad = ~(arr >= 1)  # NaN fails too
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"batch[{i}] = {float(arr[i])!r} must be >= 1 (inf for exact gradients)")
-    return np.ascontiguousarray(1.0 / arr)
-
-
-def _check_momentum(momentum, steps: int) -> np.ndarray:
-    arr = np.asarray(momentum, dtype=float)
-    try:
-        arr = np.broadcast_to(arr, (steps,))
-    except ValueError:
-        raise ValueError(f"momentum must be a scalar or shape (T,) with T = {steps}, got shape {arr.shape}") from None
-    bad = ~((arr >= 0) & (arr < 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"momentum[{i}] = {float(arr[i])!r} must be in [0, 1)")
-    return np.ascontiguousarray(arr, dtype=float)
 
 
 class _MomentumProblem:
     """Buffers for repeated evaluations of J and ∂J/∂(η_HB, μ) on one (spectrum, T, σ, B) problem."""
 
     def __init__(self, spectrum: Spectrum, steps: int, *, sigma: float, batch, window=None, backend="auto"):
-        if not isinstance(spectrum, Spectrum):
-            raise ValueError(f"spectrum must be a lrwb.numerics.spectra.Spectrum, got {type(spectrum).__name__}")
-        if not (np.isfinite(sigma) and sigma >= 0):
-            raise ValueError(f"sigma = {sigma!r} must be finite and >= 0")
-        self.steps = _control._check_steps(steps)
-        self.inv_batch = _per_step_inverse_batch(batch, self.steps)
+        check_spectrum(spectrum)
+        sigma = check_sigma(sigma)
+        self.steps = check_positive_int(steps, "steps")
+        self.inv_batch = np.ascontiguousarray(1.0 / check_batch(batch, (self.steps,)))
         self.lam = np.ascontiguousarray(spectrum.eigenvalues, dtype=float)
         self.c0 = np.ascontiguousarray(spectrum.target, dtype=float)
         self.tail = float(spectrum.tail)
         self.noise = float(sigma) ** 2 + self.tail
-        self.weights = _control.objective_weights(self.steps, window)
-        scale = spectrum.initial_loss() + float(sigma) ** 2
-        self.threshold = DIVERGENCE_FACTOR * scale if scale > 0 else np.inf
-        self.kind = _pick_backend(backend)
+        self.weights = objective_weights(self.steps, window)
+        self.threshold = divergence_threshold(spectrum, sigma)
+        self.kind = resolve_backend(backend, BACKENDS, numba=HAVE_NUMBA)
         n = self.lam.size
         if self.kind == "numba":
             self.hist = tuple(np.empty((self.steps + 1, n)) for _ in range(3))
@@ -270,7 +238,7 @@ class _MomentumProblem:
         mu = np.ascontiguousarray(mu, dtype=float)
         zeros = np.zeros(self.steps)
         if self.kind == "numpy":
-            res = _control.momentum_loss_and_gradient(self.spectrum, lr, mu, sigma=self.sigma,
+            res = momentum_loss_and_gradient(self.spectrum, lr, mu, sigma=self.sigma,
                                                       batch=float(1.0 / self.inv_batch[0]), window=self.window) \
                 if np.all(self.inv_batch == self.inv_batch[0]) else None
             if res is None:
@@ -292,16 +260,104 @@ class _MomentumProblem:
         return objective, grad_lr, grad_mu, False
 
 
-def heavy_ball_loss_and_gradient(spectrum: Spectrum, lr, momentum, *, sigma: float, batch=5.0,
+@dataclass(frozen=True)
+class MomentumGradient:
+    """Objective and its gradient for heavy-ball SGD (v ← μ_t v + g, w ← w − η_t v).
+
+    Attributes:
+        objective: J = Σ_t w_t (Σ_k λ_k C_k(t) + δ_N) (+inf when the run diverged).
+        lr_gradient: ∂J/∂η_t, shape (T,).
+        momentum_gradient: ∂J/∂μ_t, shape (T,).
+        loss: excess loss at t = 0 … T.
+        diverged: whether the forward run blew up.
+    """
+
+    objective: float
+    lr_gradient: np.ndarray
+    momentum_gradient: np.ndarray
+    loss: np.ndarray
+    diverged: bool
+
+
+def momentum_loss_and_gradient(spectrum: Spectrum, lr, momentum, *, sigma: float, batch: float,
+                               window: int | None = None) -> MomentumGradient:
+    """J and its gradient in (η_t, μ_t) for heavy-ball SGD by the discrete adjoint (NumPy, per-step loop; the
+    fallback of :func:`heavy_ball_loss_and_gradient`, whose numba kernels compute the same sweeps).
+
+    Forward (``lrwb.numerics.dynamics.expected``, per mode; a = (B+1)/B, L_t = σ² + δ_N + Σ_j λ_j C_j):
+        V' = μ²V + 2μλR + aλ²C + (λ/B) L,   R' = μR + λC − ηV',   C' = C − 2η(μR + λC) + η²V'.
+    Reverse, with the costates (q_C, q_R, q_V) of (C', R', V') and q̃ = q_V − η q_R + η² q_C (V' feeds R', C'):
+        p_C = q_C(1 − 2ηλ) + q_R λ + q̃ aλ² + λ (Σ_j q̃_j λ_j)/B + w_t λ,
+        p_R = μ(q_R − 2η q_C + 2λ q̃),   p_V = μ² q̃,
+        ∂J/∂η_t = Σ_k [q_C (2ηV' − 2(μR + λC)) − q_R V'],
+        ∂J/∂μ_t = Σ_k [q̃ (2μV + 2λR) + q_R R − 2η q_C R].
+    ``momentum`` is a scalar or a (T,) array in [0, 1). A divergent run gives +inf and zero gradients.
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = momentum_loss_and_gradient(spectrum, np.full(10, 0.3), 0.0, sigma=0.5, batch=5.0)
+    >>> out.loss.shape, out.diverged
+    ((11,), False)
+    """
+    eta = check_schedule(lr)
+    steps = eta.size
+    mu = check_momentum(momentum, (steps,))
+    check_batch(batch, ())
+    problem = _MomentumProblem(spectrum, steps, sigma=sigma, batch=batch, window=window, backend="numpy")
+    lam, noise, inv_b, w = problem.lam, problem.noise, float(problem.inv_batch[0]), problem.weights
+    a = 1.0 + inv_b
+    lam2 = lam * lam
+    hist_c = np.empty((steps + 1, lam.size))
+    hist_r = np.zeros_like(hist_c)
+    hist_v = np.zeros_like(hist_c)
+    hist_c[0] = problem.c0
+    sums = np.empty(steps + 1)
+    sums[0] = lam @ problem.c0
+    for t in range(steps):
+        c, r, v = hist_c[t], hist_r[t], hist_v[t]
+        v_new = mu[t] ** 2 * v + 2 * mu[t] * lam * r + a * lam2 * c + inv_b * lam * (noise + sums[t])
+        hist_v[t + 1] = v_new
+        hist_r[t + 1] = mu[t] * r + lam * c - eta[t] * v_new
+        hist_c[t + 1] = c - 2 * eta[t] * (mu[t] * r + lam * c) + eta[t] ** 2 * v_new
+        sums[t + 1] = lam @ hist_c[t + 1]
+        if not (sums[t + 1] <= problem.threshold):
+            zeros = np.zeros(steps)
+            return MomentumGradient(np.inf, zeros, zeros.copy(), np.full(steps + 1, np.inf), True)
+    objective = float(w @ sums) + problem.tail * float(w.sum())
+    grad_eta = np.empty(steps)
+    grad_mu = np.empty(steps)
+    q_c, q_r, q_v = w[steps] * lam, np.zeros_like(lam), np.zeros_like(lam)
+    for t in range(steps - 1, -1, -1):
+        c, r, v, v_new = hist_c[t], hist_r[t], hist_v[t], hist_v[t + 1]
+        e, m = eta[t], mu[t]
+        q_tilde = q_v - e * q_r + e * e * q_c
+        grad_eta[t] = q_c @ (2 * e * v_new - 2 * (m * r + lam * c)) - q_r @ v_new
+        grad_mu[t] = q_tilde @ (2 * m * v + 2 * lam * r) + q_r @ r - 2 * e * (q_c @ r)
+        p_c = q_c * (1 - 2 * e * lam) + q_r * lam + q_tilde * a * lam2 + lam * (inv_b * (q_tilde @ lam) + w[t])
+        p_r = m * (q_r - 2 * e * q_c + 2 * lam * q_tilde)
+        p_v = m * m * q_tilde
+        q_c, q_r, q_v = p_c, p_r, p_v
+    return MomentumGradient(objective, grad_eta, grad_mu, sums + problem.tail, False)
+
+
+def heavy_ball_loss_and_gradient(spectrum: Spectrum, lr, momentum, *, sigma: float, batch=DEFAULTS.batch,
                                  window: int | None = None, backend: str = "auto") -> MomentumGradient:
     """J = Σ_t w_t (excess loss) and its gradient in (η_t, μ_t) for heavy-ball SGD (module docstring).
 
-    Same result as :func:`lrwb.numerics.control.lr.momentum_loss_and_gradient` (its NumPy twin), here by one fused numba
-    loop per sweep; ``batch`` may also be per step (T,). A divergent run gives +inf, zero gradients and
-    ``diverged=True`` (no exception).
+    Same result as :func:`momentum_loss_and_gradient` (its NumPy twin), here by one fused numba loop per sweep;
+    ``batch`` may also be per step (T,). A divergent run gives +inf, zero gradients and ``diverged=True`` (no
+    exception).
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = heavy_ball_loss_and_gradient(spectrum, np.full(10, 0.3), 0.5, sigma=0.5, batch=5.0)
+    >>> out.lr_gradient.shape, out.momentum_gradient.shape, out.diverged
+    ((10,), (10,), False)
     """
-    eta = _control._check_lr(lr)
-    mu = _check_momentum(momentum, eta.size)
+    eta = check_schedule(lr)
+    mu = check_momentum(momentum, (eta.size,))
     problem = _MomentumProblem(spectrum, eta.size, sigma=sigma, batch=batch, window=window, backend=backend)
     value, g_lr, g_mu, diverged = problem.evaluate(eta, mu)
     if diverged:
@@ -362,18 +418,26 @@ class ControlGradient:
     diverged: bool
 
 
-def momentum_objective(spectrum: Spectrum, first, second, *, sigma: float, batch=5.0, smoothness: float = 0.0,
-                       coordinates: str = "authors", window: int | None = None,
+def momentum_objective(spectrum: Spectrum, first, second, *, sigma: float, batch=DEFAULTS.batch,
+                       smoothness: float = 0.0, coordinates: str = "authors", window: int | None = None,
                        backend: str = "auto") -> ControlGradient:
     """J and ∂J/∂(x, y) in the optimised coordinates: (x, y) = (η, β_A) for ``coordinates="authors"`` (mapped per
     step to η_HB = xy, μ = 1 − y; ∂J/∂x = y ∂J/∂η_HB, ∂J/∂y = x ∂J/∂η_HB − ∂J/∂μ) or (η_HB, μ) for
-    ``"heavy_ball"``, including the smoothness penalty κΣ(Δx)² + κΣ(Δy)²."""
+    ``"heavy_ball"``, including the smoothness penalty κΣ(Δx)² + κΣ(Δy)².
+
+    >>> import numpy as np
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> out = momentum_objective(spectrum, np.full(10, 0.5), np.full(10, 0.5), sigma=0.5, smoothness=1e-3)
+    >>> out.penalty, out.gradient_second.shape
+    (0.0, (10,))
+    """
     _check_options(coordinates, smoothness, 0.5, 1.0)
-    x = _control._check_lr(first)
+    x = check_schedule(first)
     y = np.asarray(second, dtype=float)
     if y.shape != x.shape:
         raise ValueError(f"second control has shape {y.shape}, expected {x.shape} (one value per step)")
-    lr, mu = (authors_to_heavy_ball(x, y) if coordinates == "authors" else (x, _check_momentum(y, x.size)))
+    lr, mu = (authors_to_heavy_ball(x, y) if coordinates == "authors" else (x, check_momentum(y, (x.size,))))
     problem = _MomentumProblem(spectrum, x.size, sigma=sigma, batch=batch, window=window, backend=backend)
     value, g_lr, g_mu, diverged = problem.evaluate(lr, mu)
     if diverged:
@@ -490,14 +554,14 @@ def _check_options(coordinates, smoothness, beta_min, eta_max):
         raise ValueError(f"smoothness = {smoothness!r} must be finite and >= 0")
     if not (0 < beta_min < 1):
         raise ValueError(f"beta_min = {beta_min!r} must be in (0, 1)")
-    return _control._check_eta_max(eta_max)
+    return check_eta_max(eta_max)
 
 
 def _start_pair(start, steps, coordinates):
     """A (lr, momentum) start in heavy-ball coordinates → the optimised pair (x, y)."""
     lr, mu = start
-    lr = _control._check_lr(lr)
-    mu = _check_momentum(mu, lr.size)
+    lr = check_schedule(lr)
+    mu = check_momentum(mu, (lr.size,))
     if lr.size != steps:
         raise ValueError(f"start has {lr.size} steps, expected steps = {steps}")
     if coordinates == "authors":
@@ -539,10 +603,10 @@ def _bounds(steps, eta_max, beta_min, coordinates, optimize_momentum):
             np.concatenate([np.full(steps, eta_max), np.full(steps, y_hi)]))
 
 
-def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch=5.0, eta_max: float = 1.0,
-                              smoothness: float = 0.0, coordinates: str = "authors", optimize_momentum: bool = True,
-                              beta_min: float = 1e-4, window: int | None = None, start=None, maxiter: int = 3000,
-                              tol: float = 1e-12, backend: str = "auto",
+def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, batch=DEFAULTS.batch,
+                              eta_max: float = DEFAULTS.eta_max, smoothness: float = 0.0, coordinates: str = "authors",
+                              optimize_momentum: bool = True, beta_min: float = 1e-4, window: int | None = None,
+                              start=None, maxiter: int = 3000, tol: float = 1e-12, backend: str = "auto",
                               allow_unstable: bool = False) -> OptimalMomentumSchedule:
     """min over (η_t, μ_t) of J = (final or window-mean excess loss) + κ Σ(Δx)² + κ Σ(Δy)² (module docstring).
 
@@ -561,9 +625,15 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
     (:func:`lrwb.numerics.stability.find_violation`): a finite-horizon optimum can pass through (η_t, μ_t) above the
     constant-LR bound for a few steps (e.g. the hard phase in heavy-ball coordinates, large μ mid-training),
     which its exact loss allows; that is reported in ``warning``, not raised.
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> opt = optimal_momentum_schedule(spectrum, 10, sigma=0.5, batch=5.0, smoothness=1e-3, tol=1e-9)
+    >>> opt.lr.shape, opt.momentum.shape, bool(opt.objective <= opt.loss[0])
+    ((10,), (10,), True)
     """
     clock = time.perf_counter()
-    steps = _control._check_steps(steps)
+    steps = check_positive_int(steps, "steps")
     eta_max = _check_options(coordinates, smoothness, beta_min, eta_max)
     problem = _MomentumProblem(spectrum, steps, sigma=sigma, batch=batch, window=window, backend=backend)
     eta_max, cap_warning = stable_eta_max(eta_max, problem.lam, 1.0 / np.max(problem.inv_batch),
@@ -580,7 +650,7 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
             start = (sgd.lr, sgd.momentum)
         else:
             batch_mean = float(1.0 / np.mean(problem.inv_batch))
-            sgd = _control.optimal_schedule(spectrum, steps, sigma=sigma, batch=batch_mean, eta_max=eta_max,
+            sgd = optimal_schedule(spectrum, steps, sigma=sigma, batch=batch_mean, eta_max=eta_max,
                                             window=window, polish=0, maxiter=maxiter, backend=backend,
                                             allow_unstable=allow_unstable)
             iterations += sgd.iterations
@@ -597,7 +667,7 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
         lr, mu = _controls_from_coordinates(x, y, coordinates)
         value, g_lr, g_mu, diverged = problem.evaluate(lr, mu)
         if diverged:
-            return _DIVERGED_VALUE, np.zeros_like(z)
+            return DIVERGED_VALUE, np.zeros_like(z)
         gx, gy = _gradient_in_coordinates(x, y, g_lr, g_mu, coordinates)
         px, dpx = smoothness_penalty(x, smoothness)
         if not optimize_momentum:
@@ -613,7 +683,7 @@ def optimal_momentum_schedule(spectrum: Spectrum, steps: int, *, sigma: float, b
     values = [total(z)[0] for z in starts]  # the candidate with the lowest J (a divergent one counts as +∞)
     z0 = starts[int(np.argmin(values))]
     start_value, start_grad = total(z0)  # also leaves the curvature of z0 in problem.hessian
-    if start_value >= _DIVERGED_VALUE:
+    if start_value >= DIVERGED_VALUE:
         raise ValueError("optimal_momentum_schedule: the start diverges (its excess loss exceeds "
                          f"{problem.threshold:.3g}); give a stable start or lower eta_max = {eta_max}")
     grad_scale = float(np.max(np.abs(start_grad))) or 1.0
@@ -677,14 +747,21 @@ def _carry(previous: OptimalMomentumSchedule, steps: int, coordinates: str):
     return np.interp(new, old, previous.lr), np.interp(new, old, previous.momentum)
 
 
-def optimal_momentum_schedules(spectrum: Spectrum, horizons, *, sigma: float, batch=5.0, eta_max: float = 1.0,
-                               smoothness: float = 0.0, coordinates: str = "authors", optimize_momentum: bool = True,
-                               extra_starts=None, **kwargs) -> list[OptimalMomentumSchedule]:
+def optimal_momentum_schedules(spectrum: Spectrum, horizons, *, sigma: float, batch=DEFAULTS.batch,
+                               eta_max: float = DEFAULTS.eta_max, smoothness: float = 0.0, coordinates: str = "authors",
+                               optimize_momentum: bool = True, extra_starts=None,
+                               **kwargs) -> list[OptimalMomentumSchedule]:
     """:func:`optimal_momentum_schedule` for each horizon in increasing order; each after the first is
     warm-started from the previous optimum carried over in t/T. ``extra_starts``: per horizon (same order as
     ``horizons``) a further start candidate (lr, momentum) or None — e.g. the SGD-only optimum, which makes the
-    joint objective at most the SGD-only one at every horizon (the better candidate is used)."""
-    horizons = [_control._check_steps(h) for h in horizons]
+    joint objective at most the SGD-only one at every horizon (the better candidate is used).
+
+    >>> from lrwb.numerics.spectra import power_law_spectrum
+    >>> spectrum = power_law_spectrum(3.5, 2.0, 20)
+    >>> [r.lr.size for r in optimal_momentum_schedules(spectrum, [10, 5], sigma=0.5, smoothness=1e-3, tol=1e-9)]
+    [10, 5]
+    """
+    horizons = [check_positive_int(h, "steps") for h in horizons]
     if not horizons:
         raise ValueError("horizons must list at least one horizon T >= 1")
     if extra_starts is not None and len(extra_starts) != len(horizons):

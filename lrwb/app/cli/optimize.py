@@ -153,7 +153,8 @@ def _not_converged(name, measure, what, tolerance, iterations, message) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lrwb.numerics.control.lr import CONVERGED_RESIDUAL, optimal_schedule, tuned_baselines
+    from lrwb.numerics.control.baselines import tuned_baselines
+    from lrwb.numerics.control.lr import CONVERGED_RESIDUAL, optimal_schedule
     from lrwb.numerics.stability import stable_eta_max
 
     _check_args(args)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrwb.numerics.control import lr as control
 from lrwb.numerics.control import momentum as cm
+from lrwb.numerics.control.adjoint import loss_and_gradient
+from lrwb.numerics.control.lr import optimal_schedule
 from lrwb.numerics.dynamics.expected import expected_loss
 from lrwb.numerics.spectra import power_law_spectrum
 
@@ -22,6 +23,29 @@ def _random_controls(seed, steps, coordinates):
     return first * 0.5, rng.uniform(0.0, 0.8, steps)  # (η_HB, μ)
 
 
+@pytest.mark.parametrize("window", [None, 5])
+def test_momentum_adjoint_matches_central_differences(window):
+    spectrum = power_law_spectrum(3.5, 2.0, 20, tail=True)
+    rng = np.random.default_rng(11)
+    lr, mu = rng.uniform(0.05, 0.4, 25), rng.uniform(0.0, 0.8, 25)
+    kw = dict(sigma=0.5, batch=3.0, window=window)
+    result = cm.momentum_loss_and_gradient(spectrum, lr, mu, **kw)
+    curve = expected_loss(spectrum, lr, sigma=0.5, batch=3.0, momentum=mu)
+    assert np.allclose(result.loss, curve.loss, rtol=1e-12)
+    # Central differences: truncation ~h²·J3 ≈ 1e-11 (J3: third derivative), rounding ~1e-16·J/h ≈ 1e-10 relative.
+    h = 1e-6
+    unit = np.eye(lr.size)
+    j = lambda e, m: cm.momentum_loss_and_gradient(spectrum, e, m, **kw).objective  # noqa: E731
+    fd_lr = np.array([(j(lr + h * u, mu) - j(lr - h * u, mu)) / (2 * h) for u in unit])
+    fd_mu = np.array([(j(lr, mu + h * u) - j(lr, mu - h * u)) / (2 * h) for u in unit])
+    assert np.max(np.abs(result.lr_gradient - fd_lr)) <= 1e-6 * np.max(np.abs(fd_lr))
+    assert np.max(np.abs(result.momentum_gradient - fd_mu)) <= 1e-6 * np.max(np.abs(fd_mu))
+    # μ = 0: the same η-gradient as the plain-SGD adjoint.
+    plain = loss_and_gradient(spectrum, lr, sigma=0.5, batch=3.0, window=window).gradient
+    zero = cm.momentum_loss_and_gradient(spectrum, lr, 0.0, **kw).lr_gradient
+    assert np.allclose(zero, plain, rtol=1e-10, atol=1e-13 * np.abs(plain).max())
+
+
 @needs_numba
 @pytest.mark.parametrize("window", [None, 4])
 def test_numba_adjoint_equals_numpy_twin(window):
@@ -29,7 +53,7 @@ def test_numba_adjoint_equals_numpy_twin(window):
     lr, mu = _random_controls(2, 40, "heavy_ball")
     kw = dict(sigma=0.5, batch=3.0, window=window)
     fast = cm.heavy_ball_loss_and_gradient(spectrum, lr, mu, **kw)
-    slow = control.momentum_loss_and_gradient(spectrum, lr, mu, **kw)
+    slow = cm.momentum_loss_and_gradient(spectrum, lr, mu, **kw)
     # Same recursion, summed in another order (fastmath reassoc): rounding only.
     assert fast.objective == pytest.approx(slow.objective, rel=1e-12)
     assert np.allclose(fast.lr_gradient, slow.lr_gradient, rtol=1e-10, atol=1e-13 * np.abs(slow.lr_gradient).max())
@@ -168,7 +192,7 @@ def test_sgd_only_without_penalty_matches_the_plain_solver():
     spectrum = power_law_spectrum(3.5, 2.0, 60)
     kw = dict(sigma=0.5, batch=5.0, eta_max=1.0)
     mine = cm.optimal_momentum_schedule(spectrum, 80, optimize_momentum=False, **kw)
-    plain = control.optimal_schedule(spectrum, 80, **kw)
+    plain = optimal_schedule(spectrum, 80, **kw)
     # Both minimise the same final loss over the same box (plain is Newton-polished to a 1e-8 residual).
     assert mine.final_loss == pytest.approx(plain.final_loss, rel=1e-6)
     assert mine.penalty == 0.0
@@ -208,12 +232,14 @@ def test_divergent_trial_points_do_not_crash_and_divergence_is_flagged():
     (lambda s: cm.optimal_momentum_schedule(s, 10, sigma=0.5, eta_max=-1.0), "eta_max"),
     (lambda s: cm.optimal_momentum_schedule(s, 10, sigma=0.5, start=(np.ones(9) * 0.1, np.zeros(9))), "start"),
     (lambda s: cm.optimal_momentum_schedule(s, 10, sigma=0.5, start=[]), "start"),
-    (lambda s: cm.heavy_ball_loss_and_gradient(s, [0.1, 0.1], [0.5, 1.0], sigma=0.5), r"momentum\[1\]"),
-    (lambda s: cm.heavy_ball_loss_and_gradient(s, [0.1, 0.1], 0.0, sigma=0.5, batch=[1.0, 0.5]), r"batch\[1\]"),
+    (lambda s: cm.heavy_ball_loss_and_gradient(s, [0.1, 0.1], [0.5, 1.0], sigma=0.5), "momentum μ = 1.0 at step 1"),
+    (lambda s: cm.heavy_ball_loss_and_gradient(s, [0.1, 0.1], 0.0, sigma=0.5, batch=[1.0, 0.5]), "batch size B = 0.5 at step 1"),
     (lambda s: cm.heavy_ball_loss_and_gradient(s, [0.1, -0.1], 0.0, sigma=0.5), r"lr\[1\]"),
     (lambda s: cm.heavy_ball_loss_and_gradient(s, [0.1], 0.0, sigma=0.5, backend="gpu"), "backend"),
     (lambda s: cm.momentum_objective(s, [0.1, 0.2], [0.5], sigma=0.5), "shape"),
     (lambda s: cm.heavy_ball_loss_and_gradient("s", [0.1], 0.0, sigma=0.5), "Spectrum"),
+    (lambda s: cm.momentum_loss_and_gradient(s, [0.1, 0.1], [0.5, 1.0], sigma=0.5, batch=5.0),
+     "momentum μ = 1.0 at step 1"),
 ])
 def test_bad_input_is_rejected(call, match):
     with pytest.raises(ValueError, match=match):
