@@ -40,6 +40,7 @@ import os
 import socket
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from importlib import util as _importlib_util
 
 import numpy as np
@@ -80,7 +81,11 @@ THEORY_NAMES = {
 RECORD_VERSION = 2
 #: Modules whose source determines the raw record (hashed into every cache key, with the source of
 #: :func:`evaluate_point` and its helpers in this module — not the fits, which run on the client from the record).
-_CODE_MODULES = ("lrwb.numerics.analysis.exponents", "lrwb.numerics.control.lr", "lrwb.numerics.dynamics.expected", "lrwb.numerics.dynamics.numba_kernels",
+# The code a point's numbers depend on: whole sub-packages (the engines are split into several modules, so a
+# list of single modules went stale when they were split) plus the flat modules they use. Over-inclusive on
+# purpose: an edit recomputes, never serves a stale point.
+_CODE_PACKAGES = ("lrwb.numerics.analysis", "lrwb.numerics.control", "lrwb.numerics.dynamics")
+_CODE_MODULES = ("lrwb.numerics.backends", "lrwb.numerics.checks", "lrwb.numerics.conventions",
                  "lrwb.numerics.spectra", "lrwb.numerics.stability", "lrwb.numerics.schedules")
 
 
@@ -354,20 +359,31 @@ def trend(local: tuple[float, ...], derived: float, tolerance: float) -> str:
 
 def code_version() -> str:
     """SHA-256 (16 hex digits) of the code that determines a raw record: :func:`evaluate_point` and its helpers
-    here, and the modules of ``_CODE_MODULES``."""
+    here, and the files of ``_CODE_PACKAGES`` and ``_CODE_MODULES``."""
     import inspect
 
     digest = hashlib.sha256()
     for obj in (SweepSettings, GridPoint, check_point, features_for, _single_threaded, evaluate_point):
         digest.update(inspect.getsource(obj).encode())
-    for name in _CODE_MODULES:
+    for label, path in code_files():
+        digest.update(label.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_files() -> list[tuple[str, Path]]:
+    """(label, file) of every module :func:`code_version` hashes, sorted."""
+    files = []
+    for name in _CODE_PACKAGES + _CODE_MODULES:
         spec = _importlib_util.find_spec(name)
         if spec is None or spec.origin is None:  # pragma: no cover - a module of this package is missing
             raise ValueError(f"module {name} not found: the package is incomplete")
-        digest.update(name.encode())
-        with open(spec.origin, "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()[:16]
+        origin = Path(spec.origin)
+        if name in _CODE_PACKAGES:
+            files += [(f"{name}:{f.relative_to(origin.parent).as_posix()}", f) for f in origin.parent.rglob("*.py")]
+        else:
+            files.append((name, origin))
+    return sorted(files)
 
 
 def point_key(point: GridPoint, settings: SweepSettings, version: str | None = None) -> str:

@@ -220,3 +220,20 @@ def test_derived_values_follow_the_regimes():
 
 def test_table_rows_skip_points_without_records():
     assert table_rows(POINTS, {}, TINY) == []
+
+
+def test_point_code_version_hashes_every_numerics_module_a_point_runs():
+    """A grid point's cache key must change when any numerics module it runs changes. Checked against the
+    runner's independent import closure (lrwb.app.reproduce.module_closure): every lrwb.numerics module the
+    phase diagram imports, transitively, is hashed, except the I/O and resource helpers (no effect on numbers;
+    raw records hold no theory values, the verdicts are recomputed from them)."""
+    from lrwb.app.reproduce import module_closure
+    from lrwb.numerics.analysis import phase_diagram
+
+    hashed = {path.resolve() for _, path in phase_diagram.code_files()}
+    closure = module_closure("lrwb.numerics.analysis.phase_diagram")
+    exempt = {"lrwb.numerics", "lrwb.numerics.io", "lrwb.numerics.resources"}
+    missing = [name for name, path in closure.items()
+               if name.startswith("lrwb.numerics") and name not in exempt and path.resolve() not in hashed]
+    assert not missing
+    assert any(label.endswith("numpy_engine.py") for label, _ in phase_diagram.code_files())
