@@ -2,7 +2,7 @@
 
 Setup: top-N model with N = 1000 (no tail), a = 3.5, b ∈ {2 (easy), 5 (hard)}, σ = 0.5, B = 5, η_max = 1,
 horizon T = 3162 (``quick``: T = 1000). For each phase: the optimal schedule η*_T
-(:func:`lrwb.numerics.control.lr.optimal_schedule`) and the best constant LR (:func:`lrwb.numerics.control.lr.best_constant`),
+(:func:`lrwb.numerics.control.lr.optimal_schedule`) and the best constant LR (:func:`lrwb.numerics.control.baselines.best_constant`),
 both run through :func:`lrwb.numerics.dynamics.expected.expected_loss` with ``parts=True``:
 
     bias(t) = Σ_k λ_k (E w_k(t) − w*_k)²,   variance(t) = Σ_k λ_k Var w_k(t)   (excess-loss units, no ½).

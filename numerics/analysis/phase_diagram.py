@@ -7,7 +7,7 @@ At a point (a, b) (``plrf.md`` §4; easy b ≤ a, hard b > a) on a horizon ladde
   its final excess loss L*_T, η*_T(T/2), its peak, the anneal start t_s (last step with η ≥ level·η_max) and the
   stationarity exponent κ at the longest horizon (η*_t ∝ u_t^κ, u_t = Σ_{s≥t} η_s: fitted after the peak over
   1 ≤ u ≤ F_T/4 in the easy phase, inside the anneal over 1 ≤ u ≤ u_{t_s} in the hard phase);
-- the best constant LR η_c(T) and its final loss (:func:`lrwb.numerics.control.lr.best_constant`).
+- the best constant LR η_c(T) and its final loss (:func:`lrwb.numerics.control.baselines.best_constant`).
 
 Model: top-N with its untrained tail (the modes beyond N act as label noise and add δ_N to the loss), with N
 chosen so that the modes beyond N cannot move within the longest horizon, λ_N·η_max·T_n ≤ ``reach``:

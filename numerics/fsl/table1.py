@@ -39,8 +39,6 @@ from scipy import optimize, special
 
 from lrwb.numerics.analysis.slopes import loglog_slope
 from lrwb.numerics.fsl.engine import check_exponents
-# the Table-1 tolerance, kept under this name for notebook 02 (the verdicts are lrwb.experiments.fsl_table1's)
-from lrwb.numerics.conventions import EXPONENT_TOLERANCE as TOLERANCE
 from lrwb.numerics.sumexp import ExpSum, compress_modes
 from lrwb.numerics.io import atomic_savefig, csv_text
 from lrwb.numerics.stability import stability_bound
