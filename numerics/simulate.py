@@ -37,6 +37,7 @@ from typing import Callable
 
 import numpy as np
 
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.backends import DeviceFallbackWarning, check_device, import_torch, resolve_backend, torch_device
 from lrwb.numerics.checks import check_batch, check_momentum, check_sigma
 from lrwb.numerics.spectra import Spectrum
@@ -467,8 +468,8 @@ def monte_carlo(
     spectrum: Spectrum,
     lr,
     *,
-    sigma: float = 0.5,
-    batch=5,
+    sigma: float = DEFAULTS.sigma,
+    batch=DEFAULTS.batch,
     momentum=0.0,
     steps: int | None = None,
     runs: int = 10_000,

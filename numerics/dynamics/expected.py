@@ -43,6 +43,7 @@ few steps). A single schedule raises :class:`lrwb.numerics.stability.DivergenceE
 
 from __future__ import annotations
 
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.backends import HAVE_NUMBA, resolve_backend
 from lrwb.numerics.dynamics.curve import LossCurve, ModeHistory
 from lrwb.numerics.dynamics.engine import Engine, solve
@@ -90,8 +91,8 @@ def expected_loss(
     spectrum: Spectrum,
     lr,
     *,
-    sigma: float = 0.5,
-    batch=5,
+    sigma: float = DEFAULTS.sigma,
+    batch=DEFAULTS.batch,
     momentum=0.0,
     steps: int | None = None,
     parts: bool = True,

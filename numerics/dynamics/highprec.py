@@ -34,6 +34,7 @@ from typing import Callable, ClassVar
 import numpy as np
 from mpmath import mp
 
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.dynamics.curve import LossCurve
 from lrwb.numerics.dynamics.engine import EngineResult, solve
 from lrwb.numerics.dynamics.problem import DIVERGENCE_FACTOR, DynamicsProblem, check_on_divergence
@@ -134,8 +135,8 @@ def expected_loss_mp(
     spectrum: Spectrum,
     lr,
     *,
-    sigma: float = 0.5,
-    batch=5,
+    sigma: float = DEFAULTS.sigma,
+    batch=DEFAULTS.batch,
     momentum=0.0,
     steps: int | None = None,
     digits: int = DEFAULT_DIGITS,

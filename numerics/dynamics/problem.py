@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrwb.numerics.conventions import DEFAULTS
 from lrwb.numerics.checks import check_batch, check_momentum, check_sigma
 from lrwb.numerics.schedules import Schedule, check_learning_rates, schedule_matrix
 from lrwb.numerics.spectra import Spectrum
@@ -180,7 +181,8 @@ class DynamicsProblem:
     warning: str | None = None
 
     @classmethod
-    def build(cls, spectrum: Spectrum, lr, *, sigma: float = 0.5, batch=5, momentum=0.0, steps: int | None = None,
+    def build(cls, spectrum: Spectrum, lr, *, sigma: float = DEFAULTS.sigma, batch=DEFAULTS.batch, momentum=0.0,
+              steps: int | None = None,
               allow_unstable: bool = False) -> DynamicsProblem:
         """Check the inputs of :func:`~lrwb.numerics.dynamics.expected.expected_loss` (same meaning) and hold them.
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from lrwb.numerics.analysis.slopes import loglog_slope
 from lrwb.numerics.fsl.engine import FSLModel, check_schedule, final_loss, fsl_stability_bound, intrinsic_times
 from lrwb.numerics.stability import clip_cap
 from lrwb.numerics.sumexp import ExpSum
@@ -132,7 +133,7 @@ def decay_exponent(lr: np.ndarray, lo: float = 0.05, hi: float = 0.7) -> float:
     sel = after & (lr > lo * peak) & (lr < hi * peak)
     if sel.sum() < 3:
         return float("nan")
-    return float(np.polyfit(np.log(1 - z[sel]), np.log(lr[sel]), 1)[0])
+    return loglog_slope(1 - z, lr, mask=sel)
 
 
 def stationarity_exponent(lr, lo: float = 0.05, hi: float = 0.7) -> float:
@@ -150,6 +151,7 @@ def stationarity_exponent(lr, lo: float = 0.05, hi: float = 0.7) -> float:
     sel = after & (lr > lo * peak) & (lr < hi * peak)
     if sel.sum() < 3:
         return float("nan")
+    # log1p, not loglog_slope(1 + u): exact for u ≪ 1 (the last steps), where 1 + u rounds
     return float(np.polyfit(np.log1p(left[sel]), np.log(lr[sel]), 1)[0])
 
 
