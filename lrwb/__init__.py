@@ -21,8 +21,9 @@ cheap (it loads neither SymPy nor NumPy):
 
 from __future__ import annotations
 
-import importlib
 from importlib import metadata as _metadata
+
+from lrwb.lazy import lazy_exports
 
 try:
     __version__ = _metadata.version("lr-workbench")
@@ -45,14 +46,5 @@ ENTRY_POINTS = {
 __all__ = ["__version__", *SUBPACKAGES, *ENTRY_POINTS]
 
 
-def __getattr__(name: str):
-    # PEP 562: import on first use (the sub-packages and entry points load SymPy, NumPy, numba, Dask)
-    if name in SUBPACKAGES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in ENTRY_POINTS:
-        return getattr(importlib.import_module(ENTRY_POINTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; it exports {', '.join(__all__)}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# PEP 562: the sub-packages and entry points load SymPy, NumPy, numba, Dask on first use only
+__getattr__, __dir__ = lazy_exports(__name__, SUBPACKAGES, ENTRY_POINTS)

@@ -25,7 +25,7 @@ Each loads on first use:
 
 from __future__ import annotations
 
-import importlib
+from lrwb.lazy import lazy_exports
 
 #: The sub-packages and modules of the layer, imported on first attribute access.
 MODULES = ("dynamics", "control", "fsl", "lawfit", "analysis", "data", "schedules", "spectra", "stability",
@@ -34,12 +34,5 @@ MODULES = ("dynamics", "control", "fsl", "lawfit", "analysis", "data", "schedule
 __all__ = list(MODULES)
 
 
-def __getattr__(name: str):
-    # PEP 562: numba, Dask and torch load only with the modules that need them
-    if name in MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; it exports {', '.join(__all__)}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# PEP 562: numba, Dask and torch load only with the modules that need them
+__getattr__, __dir__ = lazy_exports(__name__, MODULES)

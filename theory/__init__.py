@@ -17,7 +17,7 @@ Modules and the names below load on first use:
 
 from __future__ import annotations
 
-import importlib
+from lrwb.lazy import lazy_exports
 
 #: The modules of the layer, imported on first attribute access.
 MODULES = ("params", "modesums", "balance", "plrf", "fsl", "result", "results", "export")
@@ -29,14 +29,5 @@ EXPORTS = {"registry": "results", "get": "results", "Result": "result", "Regime"
 __all__ = [*MODULES, *EXPORTS]
 
 
-def __getattr__(name: str):
-    # PEP 562: the modules derive their results lazily, but importing them still loads SymPy
-    if name in MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; it exports {', '.join(__all__)}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# PEP 562: the modules derive their results lazily, but importing them still loads SymPy
+__getattr__, __dir__ = lazy_exports(__name__, MODULES, EXPORTS)

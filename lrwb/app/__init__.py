@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-import importlib
+from lrwb.lazy import lazy_exports
 
 #: The modules of the layer, imported on first attribute access.
 MODULES = ("cli", "reproduce", "report")
@@ -20,12 +20,5 @@ MODULES = ("cli", "reproduce", "report")
 __all__ = list(MODULES)
 
 
-def __getattr__(name: str):
-    # PEP 562: the CLI and the runner load every layer below
-    if name in MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; it exports {', '.join(__all__)}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# PEP 562: the CLI and the runner load every layer below
+__getattr__, __dir__ = lazy_exports(__name__, MODULES)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-import importlib
+from lrwb.lazy import lazy_exports
 
 #: the public names of the package, by the module that defines them (each module's ``__all__``)
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -29,19 +29,5 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
 }
 __all__ = [name for names in _EXPORTS.values() for name in names]
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str):
-    """Import a public name from its module on first use (PEP 562): importing one module of the package does
-    not import (and compile) the others, and ``from lrwb.numerics.fsl import NAME`` works for every NAME above."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, names={name: module for module, names in _EXPORTS.items()
+                                                     for name in names})
