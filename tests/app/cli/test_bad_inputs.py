@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from lrwb.app.cli import main
-
+from tests.tensorboard_events import scalar_event, tfrecord
 
 
 def _permission_bits_bind() -> bool:
@@ -47,30 +46,6 @@ PERMISSIONS_BIND = _permission_bits_bind()
 
 # ------------------------------------------------------------------------------------------------------
 # inputs: every bad (and a few good) files, built once per test in tmp_path/in
-
-
-def _record(payload: bytes) -> bytes:
-    """One TFRecord (uint64 length, masked CRC-32C of it, payload, masked CRC-32C of the payload)."""
-    from lrwb.numerics.lawfit.curves import masked_crc32c as _masked_crc32c
-
-    header = struct.pack("<Q", len(payload))
-    return header + struct.pack("<I", _masked_crc32c(header)) + payload + struct.pack("<I", _masked_crc32c(payload))
-
-
-def _varint(n: int) -> bytes:
-    out = b""
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out += bytes([byte | (0x80 if n else 0)])
-        if not n:
-            return out
-
-
-def _scalar_event(step: int, tag: str, value: float) -> bytes:
-    tag_b = tag.encode()
-    val = b"\x0a" + _varint(len(tag_b)) + tag_b + b"\x15" + struct.pack("<f", value)
-    summary = b"\x0a" + _varint(len(val)) + val
-    return b"\x10" + _varint(step) + b"\x2a" + _varint(len(summary)) + summary
 
 
 def _curve_rows(run: str | None, steps: int = 40, peak: float = 0.1) -> list[str]:
@@ -115,16 +90,16 @@ def make_inputs(root: Path) -> Path:
     # TensorBoard runs
     tb = d / "tb_sparse"
     tb.mkdir()
-    events = [_scalar_event(0, "train/lr", 0.1), _scalar_event(10**12, "train/lr", 0.1),
-              _scalar_event(0, "train/loss", 3.0), _scalar_event(10**12, "train/loss", 2.0)]
-    (tb / "events.out.tfevents.1.host").write_bytes(b"".join(_record(e) for e in events))
+    events = [scalar_event(0, "train/lr", 0.1), scalar_event(10**12, "train/lr", 0.1),
+              scalar_event(0, "train/loss", 3.0), scalar_event(10**12, "train/loss", 2.0)]
+    (tb / "events.out.tfevents.1.host").write_bytes(b"".join(tfrecord(e) for e in events))
     (d / "tb_none").mkdir()
     tbg = d / "tb_garbage"
     tbg.mkdir()
     (tbg / "events.out.tfevents.2.host").write_bytes(bytes(range(200)))
     tbt = d / "tb_notag"
     tbt.mkdir()
-    (tbt / "events.out.tfevents.3.host").write_bytes(_record(_scalar_event(0, "other", 1.0)))
+    (tbt / "events.out.tfevents.3.host").write_bytes(tfrecord(scalar_event(0, "other", 1.0)))
     # fit.json variants for design
     (d / "fit_good.json").write_text(json.dumps(GOOD_FIT))
     (d / "fit_list.json").write_text("[1, 2, 3]")

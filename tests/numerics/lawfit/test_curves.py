@@ -8,6 +8,7 @@ import pytest
 from lrwb.numerics.lawfit.curves import (MULTIPOWER_WARMUP, TrainingCurve, load_lr_scheduling, load_multipower,
                              lr_scheduling_models, multipower_schedule, read_curves_csv, read_tensorboard,
                              select_lr_scheduling_model, tensorboard_scalars, write_curves_csv)
+from tests.tensorboard_events import scalar_event, tfrecord
 
 
 def test_multipower_schedules_by_hand():
@@ -119,34 +120,6 @@ def test_lr_scheduling_models_split_cosine_from_wsd(shared_data):
 # TensorBoard
 
 
-def _record(payload: bytes) -> bytes:
-    """One TFRecord, framed as the TFRecord spec says (crc of the payload is not checked by the reader)."""
-    import struct
-
-    from lrwb.numerics.lawfit.curves import masked_crc32c
-
-    header = struct.pack("<Q", len(payload))
-    return header + struct.pack("<I", masked_crc32c(header)) + payload + struct.pack("<I", masked_crc32c(payload))
-
-
-def _varint(n: int) -> bytes:
-    out = b""
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out += bytes([byte | (0x80 if n else 0)])
-        if not n:
-            return out
-
-
-def _scalar_event(step: int, tag: str, value: float) -> bytes:
-    import struct
-
-    tag_b = tag.encode()
-    val = b"\x0a" + _varint(len(tag_b)) + tag_b + b"\x15" + struct.pack("<f", value)  # tag 1, simple_value 2
-    summary = b"\x0a" + _varint(len(val)) + val  # Summary.value 1
-    return b"\x10" + _varint(step) + b"\x2a" + _varint(len(summary)) + summary  # step 2, summary 5
-
-
 def test_masked_crc32c_known_value():
     # CRC-32C("123456789") = 0xE3069283 (the standard check value); masked: rotr 15 + 0xa282ead8
     from lrwb.numerics.lawfit.curves import masked_crc32c
@@ -158,10 +131,10 @@ def test_masked_crc32c_known_value():
 def test_tensorboard_handwritten_event_file(tmp_path):
     run = tmp_path / "run1"
     run.mkdir()
-    events = [_scalar_event(s, "train/lr", 1e-3) for s in range(0, 100, 10)]
-    events += [_scalar_event(s, "train/loss", 3.0 - 0.01 * s) for s in range(5, 100, 10)]
-    events.append(_scalar_event(45, "train/loss", 2.5))  # logged twice: the last value wins
-    (run / "events.out.tfevents.1.host").write_bytes(b"".join(_record(e) for e in events))
+    events = [scalar_event(s, "train/lr", 1e-3) for s in range(0, 100, 10)]
+    events += [scalar_event(s, "train/loss", 3.0 - 0.01 * s) for s in range(5, 100, 10)]
+    events.append(scalar_event(45, "train/loss", 2.5))  # logged twice: the last value wins
+    (run / "events.out.tfevents.1.host").write_bytes(b"".join(tfrecord(e) for e in events))
     scalars = tensorboard_scalars(run)
     assert set(scalars) == {"train/lr", "train/loss"}
     steps, loss = scalars["train/loss"]
